@@ -1,0 +1,51 @@
+"""Every setting transitreq reads, in one place, each with a default that runs.
+
+Values come from the environment (so a deployment changes behaviour without code), and a test
+passes its own mapping to ``create_app`` instead.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+# Where the embedded SQLite + SpatiaLite database lives when DATABASE_URL is unset; the path is
+# relative to the Flask instance folder.
+EMBEDDED_DATABASE_FILENAME = "transitreq.db"
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def from_environment() -> dict[str, Any]:
+    """Read the settings from the process environment, falling back to working defaults."""
+    return {
+        # PostgreSQL + PostGIS in production ("postgresql://…"); unset means the embedded
+        # SpatiaLite file under instance/. A "sqlite:///path.db" URL also gets SpatiaLite loaded.
+        "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
+        # Signs session cookies and CSRF tokens. The default is only fit for a laptop demo.
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "transitreq-development-key-change-me"),
+        # Background map tiles; an empty value means no tile layer at all (a blank background:
+        # markers, layers and clicks still work). Intranets point this at their own tile server.
+        "TILE_URL": os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"),
+        # A pin must fall inside one of the service areas loaded into the database. This name is
+        # shown to residents in the page title and in the "outside the area" message.
+        "SERVICE_AREA_NAME": os.environ.get("SERVICE_AREA_NAME", "the city"),
+        # Requests filed within this walking distance of a new pin are offered for support
+        # instead of a duplicate request.
+        "NEARBY_RADIUS_M": _int_env("NEARBY_RADIUS_M", 300),
+        # Limits on what a resident may type; longer text gets a form message, not a truncation.
+        "TITLE_MAX_CHARS": _int_env("TITLE_MAX_CHARS", 120),
+        "DESCRIPTION_MAX_CHARS": _int_env("DESCRIPTION_MAX_CHARS", 2000),
+        # Whole request bodies above this size are refused with 413 before they are parsed.
+        "MAX_CONTENT_LENGTH": _int_env("MAX_CONTENT_LENGTH", 64 * 1024),
+        # Cookies are sent over HTTPS only when the deployment says it terminates TLS.
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # CSRF tokens on resident forms outlive a long form-filling session.
+        "WTF_CSRF_TIME_LIMIT": _int_env("WTF_CSRF_TIME_LIMIT", 24 * 3600),
+    }

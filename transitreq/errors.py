@@ -1,0 +1,78 @@
+"""Domain errors: what went wrong in the residents' and planners' own words.
+
+Services raise these; the web layer turns each into a form message or a JSON error naming the
+field, with ``status`` as the HTTP status. Nothing here knows about Flask.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A refusal a user can act on. ``fields`` maps a field name to what is wrong with it."""
+
+    code = "invalid"
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields: dict[str, str] = {field: message} if field else {}
+
+
+class ValidationFailed(DomainError):
+    """One or more submitted fields are missing or malformed."""
+
+    code = "validation_failed"
+    status = 422
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        message = next(iter(fields.values())) if len(fields) == 1 else "Some fields need attention."
+        super().__init__(message)
+        self.fields = dict(fields)
+
+
+class InvalidCoordinates(DomainError):
+    code = "invalid_coordinates"
+    status = 422
+
+
+class SwappedCoordinates(InvalidCoordinates):
+    """The numbers are a valid place only with latitude and longitude exchanged."""
+
+    code = "swapped_coordinates"
+
+
+class OutsideServiceArea(DomainError):
+    code = "outside_service_area"
+    status = 422
+
+
+class NoServiceArea(DomainError):
+    """The deployment has not loaded any service area yet, so no pin can be accepted."""
+
+    code = "no_service_area"
+    status = 503
+
+
+class UnknownReference(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class AlreadySupported(DomainError):
+    code = "already_supported"
+    status = 409
+
+
+class NotSupportable(DomainError):
+    """The request is closed (merged, rejected, completed) and takes no more supporters."""
+
+    code = "not_supportable"
+    status = 409
+
+
+class TransitionRefused(DomainError):
+    """A status change the transition table does not allow."""
+
+    code = "transition_refused"
+    status = 409

@@ -1,0 +1,38 @@
+"""Stop requests near a point, nearest first, with their geodesic distance in metres."""
+
+from __future__ import annotations
+
+from shapely.geometry import Point
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from transitreq.geo.metric import box_around, geodesic_distance_m, point_literal
+from transitreq.geo.spatial_index import in_box
+from transitreq.models import RequestStatus, StopRequest
+
+
+def requests_within(
+    session: Session,
+    point: Point,
+    radius_m: float,
+    statuses: tuple[RequestStatus, ...],
+    limit: int = 20,
+) -> list[tuple[StopRequest, float]]:
+    """Requests with one of ``statuses`` within ``radius_m`` of ``point``, nearest first.
+
+    The index narrows the search to a box around the circle; the geodesic distance then keeps
+    only those truly inside it.
+    """
+    dialect_name = session.get_bind().dialect.name
+    distance_m = geodesic_distance_m(
+        dialect_name, StopRequest.location, point_literal(point.x, point.y)
+    ).label("distance_m")
+    statement = (
+        select(StopRequest, distance_m)
+        .where(in_box(dialect_name, StopRequest.location, box_around(point.x, point.y, radius_m)))
+        .where(StopRequest.status.in_(statuses))
+        .where(distance_m <= radius_m)
+        .order_by(distance_m, StopRequest.id)
+        .limit(limit)
+    )
+    return [(stop_request, float(metres)) for stop_request, metres in session.execute(statement)]

@@ -1,0 +1,23 @@
+"""SQLAlchemy 2 mapped classes; geometry columns are WGS 84 (SRID 4326)."""
+
+from transitreq.models.base import WGS84_SRID, Base, utc_now
+from transitreq.models.requests import Event, StopRequest, Support, format_reference
+from transitreq.models.status import Audience, RequestStatus, ServedGroup
+from transitreq.models.transit import Route, RouteStop, ServiceArea, Stop
+
+__all__ = [
+    "WGS84_SRID",
+    "Audience",
+    "Base",
+    "Event",
+    "RequestStatus",
+    "Route",
+    "RouteStop",
+    "ServedGroup",
+    "ServiceArea",
+    "Stop",
+    "StopRequest",
+    "Support",
+    "format_reference",
+    "utc_now",
+]

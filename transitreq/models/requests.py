@@ -1,0 +1,141 @@
+"""What residents file and do: stop requests, supports, and the events that record every change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+
+from transitreq.models.base import WGS84_SRID, Base, UtcDateTime, utc_now
+from transitreq.models.status import Audience, RequestStatus
+
+
+def _enum_column(enum_class, length: int) -> Enum:
+    """Enums stored as their value in a VARCHAR with a CHECK: portable across both backends."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+REFERENCE_PREFIX = "SR"
+
+
+class Support(Base):
+    """One person backing an existing request instead of filing a duplicate.
+
+    ``contact`` is stored normalised (lower-case e-mail, phone digits) so the same person cannot
+    support twice by varying case or spacing; it is never shown publicly.
+    """
+
+    __tablename__ = "supports"
+    __table_args__ = (UniqueConstraint("request_id", "contact"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("stop_requests.id", ondelete="CASCADE"), index=True
+    )
+    contact: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+    request: Mapped[StopRequest] = relationship(back_populates="supports")
+
+
+class StopRequest(Base):
+    """A resident's request for a stop at a place."""
+
+    __tablename__ = "stop_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    # ServedGroup values ticked on the form, in the form's order.
+    served_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    landmark: Mapped[str] = mapped_column(String(200), default="")
+    location = mapped_column(Geometry("POINT", srid=WGS84_SRID), nullable=False)
+    status: Mapped[RequestStatus] = mapped_column(
+        _enum_column(RequestStatus, 20), default=RequestStatus.SUBMITTED, index=True
+    )
+    # Private: never rendered on public pages or in public JSON.
+    reporter_name: Mapped[str | None] = mapped_column(String(100))
+    reporter_contact: Mapped[str | None] = mapped_column(String(254))
+    notify_progress: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Seeded and imported records are marked so the UI can label them as demo data.
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
+    # Optimistic locking: a decision based on a stale read fails instead of overwriting.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    supports: Mapped[list[Support]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by=Support.id
+    )
+    events: Mapped[list[Event]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="Event.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def reference(self) -> str:
+        """The public reference residents quote, e.g. SR-2026-000123 (year filed, then id)."""
+        return format_reference(self.created_at.year, self.id)
+
+    @property
+    def public_events(self) -> list[Event]:
+        return [event for event in self.events if event.audience is Audience.PUBLIC]
+
+
+def format_reference(year: int, request_id: int) -> str:
+    return f"{REFERENCE_PREFIX}-{year:04d}-{request_id:06d}"
+
+
+StopRequest.supporter_count = column_property(
+    select(func.count(Support.id))
+    .where(Support.request_id == StopRequest.id)
+    .correlate_except(Support)
+    .scalar_subquery(),
+    deferred=False,
+)
+
+
+class Event(Base):
+    """One change on the audit log: who did what, when, from which status to which.
+
+    Public events make up the resident's timeline; internal ones are for staff only.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stop_requests.id", ondelete="CASCADE"), index=True
+    )
+    # A short machine word for what happened: "submitted", "supported", "status_changed"…
+    kind: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    audience: Mapped[Audience] = mapped_column(_enum_column(Audience, 10), default=Audience.PUBLIC)
+    # Who acted, as shown on the audit log: "resident", "system", or a staff user's name.
+    actor: Mapped[str] = mapped_column(String(100), default="resident")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+    request: Mapped[StopRequest | None] = relationship(back_populates="events")

@@ -1,0 +1,75 @@
+"""The transit network as it exists: service areas, stops and the routes that call at them."""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geometry
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from transitreq.models.base import WGS84_SRID, Base
+
+
+class ServiceArea(Base):
+    """Where the transit office takes requests; a pin outside every area is refused."""
+
+    __tablename__ = "service_areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    boundary = mapped_column(Geometry("MULTIPOLYGON", srid=WGS84_SRID), nullable=False)
+
+
+class Stop(Base):
+    """An existing stop, usually imported from the operator's GTFS feed."""
+
+    __tablename__ = "stops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The feed's own identifier, kept so a re-import updates rather than duplicates.
+    gtfs_stop_id: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    location = mapped_column(Geometry("POINT", srid=WGS84_SRID), nullable=False)
+
+    calls: Mapped[list[RouteStop]] = relationship(back_populates="stop")
+
+
+class Route(Base):
+    """A bus (or other) line with one representative geometry for drawing and proximity."""
+
+    __tablename__ = "routes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gtfs_route_id: Mapped[str] = mapped_column(String(64), unique=True)
+    short_name: Mapped[str] = mapped_column(String(32), default="")
+    long_name: Mapped[str] = mapped_column(String(200), default="")
+    # GTFS route_type: 3 is bus; kept numeric as the feed gives it.
+    route_type: Mapped[int] = mapped_column(Integer, default=3)
+    colour: Mapped[str] = mapped_column(String(6), default="1F6FD1")
+    text_colour: Mapped[str] = mapped_column(String(6), default="FFFFFF")
+    path = mapped_column(Geometry("MULTILINESTRING", srid=WGS84_SRID), nullable=True)
+
+    calls: Mapped[list[RouteStop]] = relationship(
+        back_populates="route", order_by="RouteStop.sequence"
+    )
+
+    @property
+    def display_name(self) -> str:
+        if self.short_name and self.long_name:
+            return f"{self.short_name} {self.long_name}"
+        return self.short_name or self.long_name or self.gtfs_route_id
+
+
+class RouteStop(Base):
+    """A stop in the ordered sequence of a route's main pattern."""
+
+    __tablename__ = "route_stops"
+
+    route_id: Mapped[int] = mapped_column(
+        ForeignKey("routes.id", ondelete="CASCADE"), primary_key=True
+    )
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stop_id: Mapped[int] = mapped_column(ForeignKey("stops.id", ondelete="CASCADE"), index=True)
+
+    route: Mapped[Route] = relationship(back_populates="calls")
+    stop: Mapped[Stop] = relationship(back_populates="calls")

@@ -1,0 +1,33 @@
+"""Flask blueprints, one per audience, wired onto the app by ``register_web``."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from transitreq.models import RequestStatus
+from transitreq.web import api, database, errors, public
+
+csrf = CSRFProtect()
+
+
+def register_web(app: Flask) -> None:
+    database.init_app(app)
+    errors.init_app(app)
+    csrf.init_app(app)
+    # JSON clients cannot be lured into cross-site posts (browsers preflight JSON bodies), and
+    # they carry no session cookie; their forms-style protection comes with API keys later.
+    csrf.exempt(api.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+
+    @app.context_processor
+    def _statuses():
+        return {
+            "request_statuses": list(RequestStatus),
+            "service_area_name": app.config["SERVICE_AREA_NAME"],
+        }
+
+    @app.template_filter("when")
+    def _when(moment) -> str:
+        return moment.strftime("%d %b %Y, %H:%M UTC")

@@ -1,0 +1,141 @@
+"""Our JSON API: requests, supports, nearby search and map layers (GeoJSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from transitreq.errors import InvalidCoordinates, ValidationFailed
+from transitreq.geo.coordinates import point_from_lat_lon
+from transitreq.geo.metric import BoundingBox
+from transitreq.services import map_layers
+from transitreq.services.placement import placement_problem
+from transitreq.services.stop_requests import (
+    find_by_reference,
+    nearby_requests,
+    submit_request,
+    support_request,
+)
+from transitreq.web.database import db_session
+from transitreq.web.forms import draft_from_json, request_limits
+from transitreq.web.presenters import public_request
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_NEARBY_RADIUS_M = 2000
+
+
+def _json_body() -> Any:
+    """The parsed body, or a field-named error for a wrong type or malformed JSON."""
+    if not request.is_json:
+        raise ValidationFailed({"body": "Send the body as JSON (Content-Type: application/json)."})
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ValidationFailed({"body": "The body is not valid JSON."})
+    return body
+
+
+def _radius_m() -> int:
+    raw = request.args.get("radius_m", "")
+    if not raw:
+        return current_app.config["NEARBY_RADIUS_M"]
+    try:
+        radius_m = int(raw)
+    except ValueError:
+        raise ValidationFailed({"radius_m": "radius_m must be a whole number of metres."}) from None
+    if not 1 <= radius_m <= MAX_NEARBY_RADIUS_M:
+        raise ValidationFailed({"radius_m": f"radius_m must be 1 to {MAX_NEARBY_RADIUS_M}."})
+    return radius_m
+
+
+def _bounding_box() -> BoundingBox | None:
+    raw = request.args.get("bbox", "")
+    if not raw:
+        return None
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(part) for part in raw.split(","))
+        lower_left = point_from_lat_lon(min_lat, min_lon)
+        upper_right = point_from_lat_lon(max_lat, max_lon)
+    except (ValueError, InvalidCoordinates):
+        raise ValidationFailed(
+            {"bbox": "bbox must be min_lon,min_lat,max_lon,max_lat in decimal degrees."}
+        ) from None
+    if lower_left.x > upper_right.x or lower_left.y > upper_right.y:
+        raise ValidationFailed({"bbox": "bbox must list the south-west corner first."})
+    return BoundingBox(lower_left.x, lower_left.y, upper_right.x, upper_right.y)
+
+
+@bp.get("/requests/nearby")
+def nearby():
+    """Requests within ``radius_m`` (default 300) of ``lat``/``lon``, nearest first.
+
+    Also says whether a new request could be filed there (``placement``), so the form can warn
+    before it is sent.
+    """
+    point = point_from_lat_lon(request.args.get("lat"), request.args.get("lon"))
+    radius_m = _radius_m()
+    session = db_session()
+    problem = placement_problem(session, point)
+    found = [
+        public_request(item.stop_request, with_timeline=False)
+        | {
+            "distance_m": round(item.distance_m, 1),
+        }
+        for item in nearby_requests(session, point, radius_m)
+    ]
+    return jsonify(
+        {
+            "radius_m": radius_m,
+            "placement": {"ok": problem is None, "message": problem},
+            "requests": found,
+        }
+    )
+
+
+@bp.post("/requests")
+def create_request():
+    """File a request from a JSON body (same fields as the form; ``lat``/``lon`` numbers)."""
+    stop_request = submit_request(db_session(), draft_from_json(_json_body()), request_limits())
+    response = jsonify(public_request(stop_request))
+    response.headers["Location"] = url_for("api.get_request", reference=stop_request.reference)
+    return response, 201
+
+
+@bp.get("/requests/<reference>")
+def get_request(reference: str):
+    """One request's public details and timeline."""
+    return jsonify(public_request(find_by_reference(db_session(), reference)))
+
+
+@bp.post("/requests/<reference>/supports")
+def create_support(reference: str):
+    """Support a request: ``contact`` (e-mail or phone, required) and ``name`` (optional)."""
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise ValidationFailed({"body": "The body must be a JSON object."})
+    contact, name = body.get("contact", ""), body.get("name", "")
+    if not isinstance(contact, str) or not isinstance(name, str):
+        raise ValidationFailed({"contact": "contact and name must be text."})
+    stop_request = support_request(db_session(), reference, contact, name or "")
+    return jsonify(
+        {"reference": stop_request.reference, "supporters": stop_request.supporter_count}
+    ), 201
+
+
+@bp.get("/layers/requests")
+def requests_layer():
+    """Requests as GeoJSON, optionally only those in ``bbox``."""
+    return jsonify(map_layers.requests_layer(db_session(), _bounding_box()))
+
+
+@bp.get("/layers/stops")
+def stops_layer():
+    """Existing stops as GeoJSON, optionally only those in ``bbox``."""
+    return jsonify(map_layers.stops_layer(db_session(), _bounding_box()))
+
+
+@bp.get("/layers/routes")
+def routes_layer():
+    """Route geometries as GeoJSON, in their GTFS colours."""
+    return jsonify(map_layers.routes_layer(db_session()))

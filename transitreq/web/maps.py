@@ -1,0 +1,203 @@
+"""The one map builder: folium maps with our own assets, our tiles (or none), our layers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+from branca.element import MacroElement
+from flask import current_app, url_for
+from folium.plugins import MarkerCluster
+from jinja2 import Template
+from markupsafe import Markup, escape
+
+from transitreq.geo.metric import BoundingBox
+from transitreq.web import assets
+
+_FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>', re.DOTALL)
+
+
+@dataclass(frozen=True)
+class RenderedMap:
+    """The three pieces of a folium page, to place inside our own templates."""
+
+    header: Markup
+    body: Markup
+    script: Markup
+
+
+class _ExposeMap(MacroElement):
+    """Publish the Leaflet map as ``window.transitreqMap`` for the page's own scripts."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "window.transitreqMap = {{ this._parent.get_name() }};"
+        "{% endmacro %}"
+    )
+
+
+class _HtmlPopup(MacroElement):
+    """A popup bound as an HTML string: folium's own Popup needs jQuery, which we do not ship."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindPopup({{ this.html | tojson }}, {maxWidth: 280});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, html: Markup) -> None:
+        super().__init__()
+        self.html = str(html)
+
+
+def _base_map(location: tuple[float, float], zoom: int, element_id: str) -> folium.Map:
+    tile_url = current_app.config["TILE_URL"]
+    fmap = folium.Map(
+        location=location, zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=False
+    )
+    fmap.default_js = assets.leaflet_js()
+    fmap.default_css = assets.leaflet_css()
+    fmap._id = element_id
+    if tile_url:
+        folium.TileLayer(
+            tiles=tile_url,
+            attr=current_app.config["TILE_ATTRIBUTION"],
+            name="Background map",
+            control=False,
+        ).add_to(fmap)
+    _ExposeMap().add_to(fmap)
+    return fmap
+
+
+def _fit(fmap: folium.Map, box: BoundingBox | None) -> None:
+    if box is not None:
+        fmap.fit_bounds([[box.min_lat, box.min_lon], [box.max_lat, box.max_lon]])
+
+
+def _render(fmap: folium.Map) -> RenderedMap:
+    root = fmap.get_root()
+    root.render()
+    # folium's header forbids zooming the page (user-scalable=no), which fails residents who
+    # enlarge text; our base template sets its own viewport.
+    header = _FOLIUM_VIEWPORT.sub("", root.header.render())
+    return RenderedMap(
+        header=Markup(header),
+        body=Markup(root.html.render()),
+        script=Markup("<script>\n") + Markup(root.script.render()) + Markup("\n</script>"),
+    )
+
+
+def _lat_lon(point_feature: dict[str, Any]) -> list[float]:
+    lon, lat = point_feature["geometry"]["coordinates"]
+    return [lat, lon]
+
+
+def _add_routes(fmap: folium.Map, routes: dict[str, Any]) -> None:
+    group = folium.FeatureGroup(name="Bus routes", show=True).add_to(fmap)
+    for route in routes["features"]:
+        for line in route["geometry"]["coordinates"]:
+            folium.PolyLine(
+                [[lat, lon] for lon, lat in line],
+                color=route["properties"]["colour"],
+                weight=5,
+                opacity=0.8,
+                tooltip=escape(f"Line {route['properties']['name']}"),
+            ).add_to(group)
+
+
+def _add_stops(fmap: folium.Map, stops: dict[str, Any]) -> None:
+    group = folium.FeatureGroup(name="Bus stops", show=True).add_to(fmap)
+    for stop in stops["features"]:
+        properties = stop["properties"]
+        lines = ", ".join(properties["routes"]) or "no line"
+        folium.CircleMarker(
+            _lat_lon(stop),
+            radius=5,
+            color="#1b2631",
+            weight=2,
+            fill=True,
+            fill_color="#ffffff",
+            fill_opacity=1,
+            tooltip=escape(f"Stop {properties['name']} (lines {lines})"),
+        ).add_to(group)
+
+
+def _request_popup(properties: dict[str, Any]) -> _HtmlPopup:
+    tracking_url = url_for("public.track", reference=properties["reference"])
+    html = Markup(
+        "<div class='map-popup'><strong>{title}</strong><br>{label} · {supporters} "
+        "supporter(s)<br><a href='{url}'>{reference}</a></div>"
+    ).format(
+        title=properties["title"],
+        label=properties["status_label"],
+        supporters=properties["supporters"],
+        url=tracking_url,
+        reference=properties["reference"],
+    )
+    return _HtmlPopup(html)
+
+
+def _add_requests(fmap: folium.Map, requests: dict[str, Any]) -> None:
+    cluster = MarkerCluster(
+        name="Stop requests",
+        show=True,
+        options={"maxClusterRadius": 40, "disableClusteringAtZoom": 16},
+    )
+    cluster.default_js = assets.marker_cluster_js()
+    cluster.default_css = assets.marker_cluster_css()
+    cluster.add_to(fmap)
+    for stop_request in requests["features"]:
+        properties = stop_request["properties"]
+        marker = folium.CircleMarker(
+            _lat_lon(stop_request),
+            radius=9,
+            color="#ffffff",
+            weight=2,
+            fill=True,
+            fill_color=properties["colour"],
+            fill_opacity=0.95,
+            tooltip=escape(f"{properties['title']} ({properties['status_label']})"),
+            class_name=f"request-marker status-{properties['status']}",
+        ).add_to(cluster)
+        _request_popup(properties).add_to(marker)
+
+
+def city_map(
+    extent: BoundingBox | None,
+    routes: dict[str, Any],
+    stops: dict[str, Any],
+    requests: dict[str, Any],
+) -> RenderedMap:
+    """The residents' home map: routes, stops and requests, framed on the service area."""
+    centre = (
+        ((extent.min_lat + extent.max_lat) / 2, (extent.min_lon + extent.max_lon) / 2)
+        if extent
+        else (0.0, 0.0)
+    )
+    fmap = _base_map(centre, 13 if extent else 2, "city")
+    _fit(fmap, extent)
+    _add_routes(fmap, routes)
+    _add_stops(fmap, stops)
+    _add_requests(fmap, requests)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return _render(fmap)
+
+
+def request_map(lat: float, lon: float, colour: str, routes: dict[str, Any]) -> RenderedMap:
+    """The small map on a tracking page: the requested spot, with the lines around it."""
+    fmap = _base_map((lat, lon), 16, "request")
+    _add_routes(fmap, routes)
+    folium.CircleMarker(
+        [lat, lon],
+        radius=11,
+        color="#ffffff",
+        weight=3,
+        fill=True,
+        fill_color=colour,
+        fill_opacity=1,
+        tooltip="The requested stop",
+        class_name="request-marker",
+    ).add_to(fmap)
+    return _render(fmap)
