@@ -11,14 +11,18 @@ from transitreq import config as settings
 from transitreq.db import embedded_database_url, make_engine, make_sessionmaker
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    test_config: Mapping[str, Any] | None = None, instance_path: str | None = None
+) -> Flask:
     """Build the application; ``flask --app transitreq`` finds this factory by name.
 
     Settings come from the environment (``config.from_environment``) unless a test passes its
-    own. With no DATABASE_URL the embedded SpatiaLite file in ``instance/`` is used.
+    own. With no DATABASE_URL the embedded SpatiaLite file in ``instance/`` (or
+    ``instance_path``) is used.
     """
     app = Flask(
         __name__,
+        instance_path=instance_path,
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from transitreq.geo.metric import BoundingBox, point_literal
+from transitreq.geo.predicates import intersects
 from transitreq.geo.spatial_index import in_box
 from transitreq.models import ServiceArea
 
@@ -18,7 +19,7 @@ def area_containing(session: Session, point: Point) -> ServiceArea | None:
     statement = (
         select(ServiceArea)
         .where(in_box(dialect_name, ServiceArea.boundary, point_box))
-        .where(func.ST_Intersects(ServiceArea.boundary, point_literal(point.x, point.y)) == 1)
+        .where(intersects(dialect_name, ServiceArea.boundary, point_literal(point.x, point.y)))
         .order_by(ServiceArea.id)
         .limit(1)
     )
@@ -31,13 +32,14 @@ def any_service_area(session: Session) -> bool:
 
 def service_areas_extent(session: Session) -> BoundingBox | None:
     """The lon/lat box around all service areas, for framing maps; None when there are none."""
+    # PostGIS names the bounding-box accessors ST_XMin…; SpatiaLite names them MbrMinX….
+    if session.get_bind().dialect.name == "postgresql":
+        accessors = (func.ST_XMin, func.ST_YMin, func.ST_XMax, func.ST_YMax)
+    else:
+        accessors = (func.MbrMinX, func.MbrMinY, func.MbrMaxX, func.MbrMaxY)
+    min_x, min_y, max_x, max_y = (accessor(ServiceArea.boundary) for accessor in accessors)
     rows = session.execute(
-        select(
-            func.min(func.ST_MinX(ServiceArea.boundary)),
-            func.min(func.ST_MinY(ServiceArea.boundary)),
-            func.max(func.ST_MaxX(ServiceArea.boundary)),
-            func.max(func.ST_MaxY(ServiceArea.boundary)),
-        )
+        select(func.min(min_x), func.min(min_y), func.max(max_x), func.max(max_y))
     ).one()
     if rows[0] is None:
         return None

@@ -6,7 +6,8 @@ R*Tree implicitly: the query has to ask the ``SpatialIndex`` virtual table for r
 
 from __future__ import annotations
 
-from sqlalchemy import column, func, select, table
+from geoalchemy2 import Geometry
+from sqlalchemy import Integer, String, column, func, select, table
 from sqlalchemy.sql.elements import ColumnElement
 
 from transitreq.geo.metric import BoundingBox
@@ -14,10 +15,10 @@ from transitreq.models import WGS84_SRID
 
 _spatialite_index = table(
     "SpatialIndex",
-    column("rowid"),
-    column("f_table_name"),
-    column("f_geometry_column"),
-    column("search_frame"),
+    column("rowid", Integer),
+    column("f_table_name", String),
+    column("f_geometry_column", String),
+    column("search_frame", Geometry),
 )
 
 

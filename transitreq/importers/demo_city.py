@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+import shapely
 from geoalchemy2.shape import from_shape
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon
@@ -53,9 +55,10 @@ def _lon_lat(x_m: float, y_m: float) -> tuple[float, float]:
 
 
 def _projected(geometry):
-    from shapely.ops import transform
-
-    return transform(lambda x, y, z=None: _to_wgs84.transform(x, y), geometry)
+    """A geometry drawn in local metres, as WGS 84 longitude/latitude."""
+    return shapely.transform(
+        geometry, lambda xy: np.column_stack(_to_wgs84.transform(xy[:, 0], xy[:, 1]))
+    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,75 @@
+"""Real throwaway databases for the tests: a SpatiaLite file and a PostGIS database.
+
+PostgreSQL must be reachable (127.0.0.1:5432, trust auth, or TEST_POSTGRES_URL): the suite fails
+rather than skips without it, so a green run always means both backends were exercised.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+# Children first, so plain DELETEs respect foreign keys on both backends.
+TABLES_IN_DELETE_ORDER = (
+    "events",
+    "supports",
+    "stop_requests",
+    "route_stops",
+    "routes",
+    "stops",
+    "service_areas",
+)
+
+
+def _server_engine():
+    url = make_url(SERVER_URL).set(drivername="postgresql+psycopg")
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def create_postgis_database() -> str:
+    """A new, empty database on the test server; returns its URL."""
+    name = f"transitreq_test_{uuid.uuid4().hex[:10]}"
+    engine = _server_engine()
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure to reach PostGIS must fail the run
+        pytest.fail(
+            f"PostgreSQL at {SERVER_URL} is unreachable ({error.__class__.__name__}: {error}); "
+            "the suite needs a real PostGIS and does not skip without it.",
+            pytrace=False,
+        )
+    finally:
+        engine.dispose()
+    return make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgis_database(url: str) -> None:
+    name = make_url(url).database
+    engine = _server_engine()
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def spatialite_database(directory: Path) -> str:
+    return f"sqlite:///{directory / f'transitreq-{uuid.uuid4().hex[:8]}.db'}"
+
+
+def empty_all_tables(engine) -> None:
+    """Remove every row, and restart ids so references are predictable in each test."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                text(f"TRUNCATE {', '.join(TABLES_IN_DELETE_ORDER)} RESTART IDENTITY CASCADE")
+            )
+        else:
+            for table in TABLES_IN_DELETE_ORDER:
+                connection.execute(text(f"DELETE FROM {table}"))

@@ -1,0 +1,69 @@
+"""`seed-demo` gives every new install the same living demo city, however often it runs."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import func, select
+
+from tests.factories import geodesic_m
+from transitreq.importers.demo_city import seed_demo_city
+from transitreq.models import Route, ServiceArea, Stop, StopRequest
+from transitreq.services.placement import check_in_service_area
+from transitreq.services.stop_requests import nearby_requests
+
+
+def _snapshot(session):
+    session.expire_all()
+    return (
+        session.scalar(select(func.count(Stop.id))),
+        sorted(to_shape(stop.location).wkt for stop in session.scalars(select(Stop))),
+        sorted(
+            (request.title, request.status.value, request.supporter_count)
+            for request in session.scalars(select(StopRequest))
+        ),
+    )
+
+
+def test_seeding_twice_gives_the_same_city_not_two(session):
+    first = seed_demo_city(session)
+    snapshot = _snapshot(session)
+    second = seed_demo_city(session)
+    assert first == second
+    assert _snapshot(session) == snapshot
+    assert session.scalar(select(func.count(ServiceArea.id))) == 1
+    assert session.scalar(select(func.count(Route.id))) == 4
+
+
+def test_demo_requests_span_statuses_and_sit_inside_the_city(session):
+    seed_demo_city(session)
+    requests = list(session.scalars(select(StopRequest)))
+    assert all(request.is_demo for request in requests)
+    assert len(Counter(request.status for request in requests)) >= 5
+    for request in requests:
+        assert check_in_service_area(session, to_shape(request.location)).name.startswith(
+            "Riverbend"
+        )
+        assert [event.kind for event in request.public_events][0] == "submitted"
+
+
+def test_northgate_compounds_are_far_from_stops_and_only_line_7_is_near(session):
+    """The story the demo tells: the big northern neighbourhood has one line and gaps."""
+    seed_demo_city(session)
+    northgate_request = session.scalars(
+        select(StopRequest).where(StopRequest.title.like("%Northgate East%"))
+    ).one()
+    point = to_shape(northgate_request.location)
+    stops_by_distance_m = sorted(
+        (geodesic_m(to_shape(stop.location), point), stop) for stop in session.scalars(select(Stop))
+    )
+    assert stops_by_distance_m[0][0] > 800
+    lines_within_1400_m = {
+        call.route.short_name
+        for distance_m, stop in stops_by_distance_m
+        if distance_m <= 1400
+        for call in stop.calls
+    }
+    assert lines_within_1400_m == {"7"}
+    assert nearby_requests(session, point, 300)[0].stop_request.id == northgate_request.id

@@ -1,0 +1,79 @@
+"""One Alembic history builds both backends from empty to head and takes them back to base."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+
+from tests import databases
+from transitreq import migrate
+from transitreq.db import make_engine
+
+APP_TABLES = {
+    "service_areas",
+    "stops",
+    "routes",
+    "route_stops",
+    "stop_requests",
+    "supports",
+    "events",
+}
+SPATIAL_COLUMNS = {
+    ("service_areas", "boundary"),
+    ("stops", "location"),
+    ("routes", "path"),
+    ("stop_requests", "location"),
+}
+
+
+@pytest.fixture
+def empty_engine(backend, tmp_path):
+    if backend == "postgis":
+        url = databases.create_postgis_database()
+    else:
+        url = databases.spatialite_database(tmp_path)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    if backend == "postgis":
+        databases.drop_postgis_database(url)
+
+
+def _spatial_indexes(engine) -> set[tuple[str, str]]:
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            rows = connection.execute(
+                text(
+                    "SELECT t.relname, a.attname FROM pg_index i "
+                    "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
+                    "JOIN pg_class t ON t.oid = i.indrelid "
+                    "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey) "
+                    "WHERE am.amname = 'gist'"
+                )
+            )
+        else:
+            rows = connection.execute(
+                text(
+                    "SELECT f_table_name, f_geometry_column FROM geometry_columns "
+                    "WHERE spatial_index_enabled = 1"
+                )
+            )
+        return {(table, column) for table, column in rows}
+
+
+def test_upgrade_from_empty_to_head_then_downgrade_to_base(empty_engine):
+    assert migrate.current_revision(empty_engine) is None
+
+    migrate.upgrade(empty_engine)
+    assert migrate.current_revision(empty_engine) == "0001"
+    assert set(inspect(empty_engine).get_table_names()) >= APP_TABLES
+    assert _spatial_indexes(empty_engine) == SPATIAL_COLUMNS
+
+    migrate.downgrade(empty_engine)
+    assert migrate.current_revision(empty_engine) is None
+    assert not APP_TABLES & set(inspect(empty_engine).get_table_names())
+    assert _spatial_indexes(empty_engine) == set()
+
+    # Back up again: downgrade left nothing behind that would block a fresh upgrade.
+    migrate.upgrade(empty_engine)
+    assert _spatial_indexes(empty_engine) == SPATIAL_COLUMNS

@@ -1,0 +1,83 @@
+"""Residents support a nearby request instead of filing a duplicate; each person counts once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import add_service_area, file_request, row_counts
+from transitreq.errors import AlreadySupported, NotSupportable, UnknownReference, ValidationFailed
+from transitreq.models import Audience, RequestStatus
+from transitreq.services.status_rules import move
+from transitreq.services.stop_requests import support_request
+
+
+def test_resident_supports_existing_request(session):
+    add_service_area(session)
+    filed = file_request(session)
+
+    supported = support_request(session, filed.reference, "Bo@Example.org ", "Bo")
+
+    assert supported.supporter_count == 1
+    assert supported.supports[0].contact == "bo@example.org"
+    # The audit log records it; the public timeline stays about the request's progress.
+    assert [(event.kind, event.audience) for event in supported.events] == [
+        ("submitted", Audience.PUBLIC),
+        ("supported", Audience.INTERNAL),
+    ]
+    assert [event.kind for event in supported.public_events] == ["submitted"]
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        ("bo@example.org", "BO@example.ORG"),
+        ("+358 40 123 4567", "+358-40-1234567"),
+        ("(040) 123 4567", "040.123.4567"),
+    ],
+)
+def test_same_person_cannot_support_twice(session, first, again):
+    add_service_area(session)
+    filed = file_request(session)
+    support_request(session, filed.reference, first)
+    before = row_counts(session)
+
+    with pytest.raises(AlreadySupported) as refusal:
+        support_request(session, filed.reference, again)
+
+    assert refusal.value.fields.keys() == {"contact"}
+    assert row_counts(session) == before
+
+
+def test_reporter_already_counts_and_cannot_support_own_request(session):
+    add_service_area(session)
+    filed = file_request(session, reporter_contact="aino@example.org")
+    with pytest.raises(AlreadySupported):
+        support_request(session, filed.reference, "AINO@example.org")
+    assert row_counts(session)["supports"] == 0
+
+
+@pytest.mark.parametrize("contact", ["", "   ", "nobody", "12", "a@b", "x" * 300 + "@example.org"])
+def test_support_needs_a_usable_contact(session, contact):
+    add_service_area(session)
+    filed = file_request(session)
+    with pytest.raises(ValidationFailed) as refusal:
+        support_request(session, filed.reference, contact)
+    assert "contact" in refusal.value.fields
+    assert row_counts(session)["supports"] == 0
+
+
+def test_unknown_reference_is_reported(session):
+    with pytest.raises(UnknownReference) as refusal:
+        support_request(session, "SR-2026-999999", "bo@example.org")
+    assert refusal.value.status == 404
+    assert refusal.value.fields.keys() == {"reference"}
+
+
+def test_rejected_request_takes_no_more_supporters(session):
+    add_service_area(session)
+    filed = file_request(session)
+    move(session, filed, RequestStatus.REJECTED, actor="planner", note="Too close to a stop.")
+    session.commit()
+    with pytest.raises(NotSupportable):
+        support_request(session, filed.reference, "bo@example.org")
+    assert row_counts(session)["supports"] == 0
