@@ -16,6 +16,8 @@ from markupsafe import Markup, escape
 from transitreq.geo.metric import BoundingBox
 from transitreq.web import assets
 
+MAX_ZOOM = 19
+MIN_ZOOM = 3
 _FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>', re.DOTALL)
 
 
@@ -54,15 +56,17 @@ class _HtmlPopup(MacroElement):
 
 def _base_map(location: tuple[float, float], zoom: int, element_id: str) -> folium.Map:
     tile_url = current_app.config["TILE_URL"]
-    fmap = folium.Map(
-        location=location, zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=False
-    )
+    fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True)
+    # With no tile layer Leaflet knows no zoom limit, and marker clustering refuses to start
+    # without one: state it on the map itself.
+    fmap.options.update(max_zoom=MAX_ZOOM, min_zoom=MIN_ZOOM)
     fmap.default_js = assets.leaflet_js()
     fmap.default_css = assets.leaflet_css()
     fmap._id = element_id
     if tile_url:
         folium.TileLayer(
             tiles=tile_url,
+            max_zoom=MAX_ZOOM,
             attr=current_app.config["TILE_ATTRIBUTION"],
             name="Background map",
             control=False,
