@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from transitreq import migrate
 
@@ -13,6 +14,7 @@ def _engine():
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema to the latest migration (safe to repeat)."""
     migrate.upgrade(_engine())
@@ -20,6 +22,7 @@ def init_db_command() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Load Riverbend, the demo city (replacing an earlier copy of it, never real data)."""
     from transitreq.importers.demo_city import seed_demo_city

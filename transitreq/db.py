@@ -10,6 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# Load Shapely's and pyproj's own GEOS and PROJ before any SpatiaLite connection exists. SQLite
+# loads mod_spatialite with RTLD_GLOBAL, which puts the system GEOS and PROJ into the global
+# symbol scope; a wheel imported after that would bind its calls to those (older) libraries and
+# corrupt memory. Imported first, each wheel is bound to its own copy for good.
+import pyproj  # noqa: F401, I001
+import shapely  # noqa: F401
 import sqlean
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url

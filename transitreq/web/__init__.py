@@ -6,7 +6,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from transitreq.models import RequestStatus
-from transitreq.web import api, database, errors, public
+from transitreq.web import api, database, errors, public, security
 
 csrf = CSRFProtect()
 
@@ -14,6 +14,7 @@ csrf = CSRFProtect()
 def register_web(app: Flask) -> None:
     database.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     csrf.init_app(app)
     # JSON clients cannot be lured into cross-site posts (browsers preflight JSON bodies), and
     # they carry no session cookie; their forms-style protection comes with API keys later.
