@@ -14,18 +14,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from transitreq.models import Base
+
 SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 # Children first, so plain DELETEs respect foreign keys on both backends.
-TABLES_IN_DELETE_ORDER = (
-    "events",
-    "supports",
-    "stop_requests",
-    "route_stops",
-    "routes",
-    "stops",
-    "service_areas",
-)
+TABLES_IN_DELETE_ORDER = tuple(table.name for table in reversed(Base.metadata.sorted_tables))
 
 
 def _server_engine():
