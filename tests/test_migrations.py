@@ -17,12 +17,15 @@ APP_TABLES = {
     "stop_requests",
     "supports",
     "events",
+    "population_datasets",
+    "population_units",
 }
 SPATIAL_COLUMNS = {
     ("service_areas", "boundary"),
     ("stops", "location"),
     ("routes", "path"),
     ("stop_requests", "location"),
+    ("population_units", "geom"),
 }
 
 
@@ -65,7 +68,7 @@ def test_upgrade_from_empty_to_head_then_downgrade_to_base(empty_engine):
     assert migrate.current_revision(empty_engine) is None
 
     migrate.upgrade(empty_engine)
-    assert migrate.current_revision(empty_engine) == "0001"
+    assert migrate.current_revision(empty_engine) == "0002"
     assert set(inspect(empty_engine).get_table_names()) >= APP_TABLES
     assert _spatial_indexes(empty_engine) == SPATIAL_COLUMNS
 

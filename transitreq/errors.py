@@ -76,3 +76,27 @@ class TransitionRefused(DomainError):
 
     code = "transition_refused"
     status = 409
+
+
+class ImportFailed(DomainError):
+    """A dataset file that cannot be loaded; nothing of it was written.
+
+    The message is one line naming the file and, where known, the row and the field, so an
+    operator can open the file at the right place.
+    """
+
+    code = "import_failed"
+    status = 422
+
+    def __init__(
+        self, source: str, problem: str, row: int | None = None, field: str | None = None
+    ) -> None:
+        where = source
+        if row is not None:
+            where += f", row {row}"
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {problem}", field)
+        self.source = source
+        self.row = row
+        self.problem = problem

@@ -43,21 +43,27 @@ def upgrade() -> None:
     op.create_table(
         "stops",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("gtfs_stop_id", sa.String(64), nullable=False, unique=True),
+        sa.Column("feed", sa.String(64), nullable=False, index=True),
+        sa.Column("gtfs_stop_id", sa.String(64), nullable=False),
         sa.Column("code", sa.String(32)),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("location", Geometry("POINT", srid=4326), nullable=False),
+        sa.Column("trips_per_weekday", sa.Integer, nullable=False),
+        sa.UniqueConstraint("feed", "gtfs_stop_id"),
     )
     op.create_table(
         "routes",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("gtfs_route_id", sa.String(64), nullable=False, unique=True),
+        sa.Column("feed", sa.String(64), nullable=False, index=True),
+        sa.Column("gtfs_route_id", sa.String(64), nullable=False),
         sa.Column("short_name", sa.String(32), nullable=False),
         sa.Column("long_name", sa.String(200), nullable=False),
         sa.Column("route_type", sa.Integer, nullable=False),
         sa.Column("colour", sa.String(6), nullable=False),
         sa.Column("text_colour", sa.String(6), nullable=False),
         sa.Column("path", Geometry("MULTILINESTRING", srid=4326)),
+        sa.Column("trips_per_weekday", sa.Integer, nullable=False),
+        sa.UniqueConstraint("feed", "gtfs_route_id"),
     )
     op.create_table(
         "route_stops",
@@ -67,6 +73,7 @@ def upgrade() -> None:
             sa.ForeignKey("routes.id", ondelete="CASCADE"),
             primary_key=True,
         ),
+        sa.Column("direction_id", sa.Integer, primary_key=True),
         sa.Column("sequence", sa.Integer, primary_key=True),
         sa.Column(
             "stop_id",

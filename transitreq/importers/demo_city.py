@@ -34,7 +34,7 @@ from transitreq.models import (
 from transitreq.services.status_rules import move
 
 DEMO_AREA_NAME = "Riverbend (demo city)"
-DEMO_ID_PREFIX = "demo-"
+DEMO_FEED = "demo"
 # The demo's origin; any place works, this one has no real network that could be confused with it.
 ORIGIN_LAT, ORIGIN_LON = 45.0, 10.0
 STOP_SPACING_M = 450.0
@@ -212,7 +212,8 @@ def _build_network(session: Session) -> None:
     for route_spec in ROUTES:
         path_m = LineString(route_spec.waypoints_m)
         route = Route(
-            gtfs_route_id=f"{DEMO_ID_PREFIX}{route_spec.code}",
+            feed=DEMO_FEED,
+            gtfs_route_id=route_spec.code,
             short_name=route_spec.short_name,
             long_name=route_spec.long_name,
             route_type=3,
@@ -232,7 +233,8 @@ def _build_network(session: Session) -> None:
             )
             if stop is None:
                 stop = Stop(
-                    gtfs_stop_id=f"{DEMO_ID_PREFIX}{route_spec.code}-{sequence}",
+                    feed=DEMO_FEED,
+                    gtfs_stop_id=f"{route_spec.code}-{sequence}",
                     code=f"{route_spec.code}{sequence:02d}",
                     name=f"{route_spec.street} {sequence}",
                     location=from_shape(Point(_lon_lat(*position_m.coords[0])), srid=WGS84_SRID),
@@ -293,10 +295,10 @@ def _build_requests(session: Session) -> None:
 def remove_demo_city(session: Session) -> None:
     """Delete what an earlier seed wrote, so seeding twice gives the same city, not two."""
     session.execute(delete(StopRequest).where(StopRequest.is_demo.is_(True)))
-    demo_routes = select(Route.id).where(Route.gtfs_route_id.startswith(DEMO_ID_PREFIX))
+    demo_routes = select(Route.id).where(Route.feed == DEMO_FEED)
     session.execute(delete(RouteStop).where(RouteStop.route_id.in_(demo_routes)))
-    session.execute(delete(Route).where(Route.gtfs_route_id.startswith(DEMO_ID_PREFIX)))
-    session.execute(delete(Stop).where(Stop.gtfs_stop_id.startswith(DEMO_ID_PREFIX)))
+    session.execute(delete(Route).where(Route.feed == DEMO_FEED))
+    session.execute(delete(Stop).where(Stop.feed == DEMO_FEED))
     session.execute(delete(ServiceArea).where(ServiceArea.name == DEMO_AREA_NAME))
 
 
@@ -312,7 +314,7 @@ def seed_demo_city(session: Session) -> dict[str, int]:
         _build_requests(session)
         session.flush()
         stop_count = session.scalar(
-            select(func.count(Stop.id)).where(Stop.gtfs_stop_id.startswith(DEMO_ID_PREFIX))
+            select(func.count(Stop.id)).where(Stop.feed == DEMO_FEED)
         )
         counts = {"routes": len(ROUTES), "stops": stop_count, "requests": len(REQUESTS)}
     return counts

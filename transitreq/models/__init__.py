@@ -1,6 +1,7 @@
 """SQLAlchemy 2 mapped classes; geometry columns are WGS 84 (SRID 4326)."""
 
 from transitreq.models.base import WGS84_SRID, Base, utc_now
+from transitreq.models.population import POINTS, POLYGONS, PopulationDataset, PopulationUnit
 from transitreq.models.requests import Event, StopRequest, Support, format_reference
 from transitreq.models.status import Audience, RequestStatus, ServedGroup
 from transitreq.models.transit import Route, RouteStop, ServiceArea, Stop
@@ -10,6 +11,10 @@ __all__ = [
     "Audience",
     "Base",
     "Event",
+    "POINTS",
+    "POLYGONS",
+    "PopulationDataset",
+    "PopulationUnit",
     "RequestStatus",
     "Route",
     "RouteStop",
