@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 from pathlib import Path
 
 from sqlalchemy import func, select, text
@@ -46,10 +48,18 @@ def test_init_db_and_seed_demo_commands(app):
     assert stops > 50
 
 
-def test_pages_forbid_scripts_from_elsewhere(client):
-    policy = client.get("/").headers["Content-Security-Policy"]
-    assert "script-src 'self' 'unsafe-inline'" in policy
+def test_only_our_own_inline_scripts_may_run(client):
+    """Each response carries a fresh nonce; every inline script we write carries it too."""
+    first, second = client.get("/"), client.get("/")
+    policy = first.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
     assert "default-src 'self'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    html = first.get_data(as_text=True)
+    inline_scripts = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+    assert inline_scripts
+    assert all(f'nonce="{nonce}"' in attributes for attributes in inline_scripts)
+    assert nonce not in second.headers["Content-Security-Policy"]
 
 
 def test_tile_host_alone_is_allowed_for_images():
@@ -57,10 +67,15 @@ def test_tile_host_alone_is_allowed_for_images():
         "https://*.tiles.example.net"
     )
     assert tile_source("") == ""
-    policy = content_security_policy("https://maps.city.example/tiles/{z}/{x}/{y}.png")
+    policy = content_security_policy("https://maps.city.example/tiles/{z}/{x}/{y}.png", "n")
     assert "img-src 'self' data: https://maps.city.example" in policy
 
 
 def test_repository_never_ships_vendored_front_end_files():
-    ignored = (Path(__file__).parent.parent / ".gitignore").read_text().split()
-    assert "static/vendor/" in ignored
+    root = Path(__file__).parent.parent
+    tracked = subprocess.run(
+        ["git", "ls-files", "static/vendor", "node_modules"],
+        cwd=root, capture_output=True, text=True, check=True,
+    ).stdout
+    assert tracked == ""
+    assert "static/vendor/" in (root / ".gitignore").read_text().split()

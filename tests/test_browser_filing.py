@@ -216,3 +216,17 @@ def test_map_works_without_tiles_and_outside_pins_are_flagged(page, live_session
     page.fill("#coordinates", "61.500000, 23.800000")
     page.press("#coordinates", "Enter")
     expect(page.locator("#coordinates-status")).to_contain_text("outside the service area")
+
+
+def test_hostile_title_shows_as_text_and_runs_nothing(page, live_session):
+    add_service_area(live_session)
+    title = "Bus `${window.pwned=1}` </script><img src=x onerror=window.pwned=2>"
+    file_request(live_session, title=title)
+    _open_map(page)
+
+    marker = page.locator("path.request-marker").first
+    marker.hover(force=True)
+    expect(page.locator(".leaflet-tooltip")).to_contain_text("</script><img src=x")
+    marker.click(force=True)
+    expect(page.locator(".leaflet-popup-content")).to_contain_text("${window.pwned=1}")
+    assert page.evaluate("window.pwned") is None

@@ -159,3 +159,22 @@ def test_no_page_loads_scripts_or_styles_from_elsewhere(client, app, app_session
         assert not _ANY_ABSOLUTE_URL_IN_CODE.findall(html), name
         for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
             assert client.get(asset).status_code == 200, asset
+
+
+HOSTILE_TITLE = "Bus `${window.pwned=1}` </script><img src=x onerror=alert(1)>"
+
+
+def test_hostile_titles_stay_text_on_the_map(client, app_session):
+    add_service_area(app_session)
+    file_request(app_session, title=HOSTILE_TITLE, landmark="Stop </script> `${x}`")
+    html = client.get("/").get_data(as_text=True)
+    reference = re.search(r"SR-\d{4}-\d{6}", html).group(0)
+    tracking = client.get(f"/requests/{reference}").get_data(as_text=True)
+    for page in (html, tracking):
+        assert "</script><img" not in page
+        assert "<img src=x" not in page
+    # Every copy of the title in the map script sits inside a JSON string literal.
+    in_script = html.count("${window.pwned=1}")
+    in_json_strings = len(re.findall(r'bind(?:Tooltip|Popup)\("[^"]*\$\{window\.pwned=1\}', html))
+    assert in_script == in_json_strings == 2
+    assert "&lt;/script&gt;" in tracking

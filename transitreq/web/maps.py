@@ -15,10 +15,12 @@ from markupsafe import Markup, escape
 
 from transitreq.geo.metric import BoundingBox
 from transitreq.web import assets
+from transitreq.web.security import csp_nonce
 
 MAX_ZOOM = 19
 MIN_ZOOM = 3
 _FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>', re.DOTALL)
+_BARE_SCRIPT_TAG = re.compile(r"<script>")
 
 
 @dataclass(frozen=True)
@@ -40,18 +42,34 @@ class _ExposeMap(MacroElement):
     )
 
 
-class _HtmlPopup(MacroElement):
-    """A popup bound as an HTML string: folium's own Popup needs jQuery, which we do not ship."""
+class _BoundContent(MacroElement):
+    """A tooltip or popup bound to its layer as a JSON string.
+
+    folium puts tooltip text inside a JavaScript template literal, where a backtick or ``${…}``
+    in a resident's title would run as code, and its popups need jQuery, which we do not ship.
+    Here the content is HTML-escaped by the caller and then JSON-encoded (``tojson`` also escapes
+    ``<``, ``>`` and ``&``), so user text can never leave the string.
+    """
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.bindPopup({{ this.html | tojson }}, {maxWidth: 280});"
+        "{{ this._parent.get_name() }}.{{ this.method }}({{ this.html | tojson }}"
+        "{% if this.method == 'bindPopup' %}, {maxWidth: 280}{% endif %});"
         "{% endmacro %}"
     )
 
-    def __init__(self, html: Markup) -> None:
+    def __init__(self, method: str, html: Markup) -> None:
         super().__init__()
+        self.method = method
         self.html = str(html)
+
+
+def _tooltip(layer, text: str) -> None:
+    _BoundContent("bindTooltip", escape(text)).add_to(layer)
+
+
+def _popup(layer, html: Markup) -> None:
+    _BoundContent("bindPopup", html).add_to(layer)
 
 
 def _base_map(location: tuple[float, float], zoom: int, element_id: str) -> folium.Map:
@@ -86,10 +104,12 @@ def _render(fmap: folium.Map) -> RenderedMap:
     # folium's header forbids zooming the page (user-scalable=no), which fails residents who
     # enlarge text; our base template sets its own viewport.
     header = _FOLIUM_VIEWPORT.sub("", root.header.render())
+    # Inline scripts run only with this response's CSP nonce (see web/security.py).
+    nonce_attribute = f'<script nonce="{csp_nonce()}">'
     return RenderedMap(
-        header=Markup(header),
+        header=Markup(_BARE_SCRIPT_TAG.sub(nonce_attribute, header)),
         body=Markup(root.html.render()),
-        script=Markup("<script>\n") + Markup(root.script.render()) + Markup("\n</script>"),
+        script=Markup(nonce_attribute) + Markup(root.script.render()) + Markup("</script>"),
     )
 
 
@@ -102,13 +122,13 @@ def _add_routes(fmap: folium.Map, routes: dict[str, Any]) -> None:
     group = folium.FeatureGroup(name="Bus routes", show=True).add_to(fmap)
     for route in routes["features"]:
         for line in route["geometry"]["coordinates"]:
-            folium.PolyLine(
+            polyline = folium.PolyLine(
                 [[lat, lon] for lon, lat in line],
                 color=route["properties"]["colour"],
                 weight=5,
                 opacity=0.8,
-                tooltip=escape(f"Line {route['properties']['name']}"),
             ).add_to(group)
+            _tooltip(polyline, f"Line {route['properties']['name']}")
 
 
 def _add_stops(fmap: folium.Map, stops: dict[str, Any]) -> None:
@@ -116,7 +136,7 @@ def _add_stops(fmap: folium.Map, stops: dict[str, Any]) -> None:
     for stop in stops["features"]:
         properties = stop["properties"]
         lines = ", ".join(properties["routes"]) or "no line"
-        folium.CircleMarker(
+        marker = folium.CircleMarker(
             _lat_lon(stop),
             radius=5,
             color="#1b2631",
@@ -124,11 +144,11 @@ def _add_stops(fmap: folium.Map, stops: dict[str, Any]) -> None:
             fill=True,
             fill_color="#ffffff",
             fill_opacity=1,
-            tooltip=escape(f"Stop {properties['name']} (lines {lines})"),
         ).add_to(group)
+        _tooltip(marker, f"Stop {properties['name']} (lines {lines})")
 
 
-def _request_popup(properties: dict[str, Any]) -> _HtmlPopup:
+def _request_popup(properties: dict[str, Any]) -> Markup:
     tracking_url = url_for("public.track", reference=properties["reference"])
     html = Markup(
         "<div class='map-popup'><strong>{title}</strong><br>{label} · {supporters} "
@@ -140,7 +160,7 @@ def _request_popup(properties: dict[str, Any]) -> _HtmlPopup:
         url=tracking_url,
         reference=properties["reference"],
     )
-    return _HtmlPopup(html)
+    return html
 
 
 def _add_requests(fmap: folium.Map, requests: dict[str, Any]) -> None:
@@ -162,10 +182,10 @@ def _add_requests(fmap: folium.Map, requests: dict[str, Any]) -> None:
             fill=True,
             fill_color=properties["colour"],
             fill_opacity=0.95,
-            tooltip=escape(f"{properties['title']} ({properties['status_label']})"),
             class_name=f"request-marker status-{properties['status']}",
         ).add_to(cluster)
-        _request_popup(properties).add_to(marker)
+        _tooltip(marker, f"{properties['title']} ({properties['status_label']})")
+        _popup(marker, _request_popup(properties))
 
 
 def city_map(
@@ -193,7 +213,7 @@ def request_map(lat: float, lon: float, colour: str, routes: dict[str, Any]) -> 
     """The small map on a tracking page: the requested spot, with the lines around it."""
     fmap = _base_map((lat, lon), 16, "request")
     _add_routes(fmap, routes)
-    folium.CircleMarker(
+    marker = folium.CircleMarker(
         [lat, lon],
         radius=11,
         color="#ffffff",
@@ -201,7 +221,8 @@ def request_map(lat: float, lon: float, colour: str, routes: dict[str, Any]) -> 
         fill=True,
         fill_color=colour,
         fill_opacity=1,
-        tooltip="The requested stop",
         class_name="request-marker",
-    ).add_to(fmap)
+    )
+    marker.add_to(fmap)
+    _tooltip(marker, "The requested stop")
     return _render(fmap)

@@ -1,14 +1,16 @@
 """Response headers that hold the pages to what we promise: nothing loaded from elsewhere.
 
-The Content-Security-Policy lets scripts and styles come only from this app, so a stray CDN
-link fails loudly in every browser; map tiles may come from the configured tile host alone.
+The Content-Security-Policy lets scripts come only from this app, plus the inline map scripts
+we write ourselves, which carry a fresh nonce on every response: a script injected through user
+text has no nonce and does not run. Map tiles may come from the configured tile host alone.
 """
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, g
 
 
 def tile_source(tile_url: str) -> str:
@@ -22,13 +24,20 @@ def tile_source(tile_url: str) -> str:
     return f"{parts.scheme}://{host}"
 
 
-def content_security_policy(tile_url: str) -> str:
+def csp_nonce() -> str:
+    """This response's script nonce, made on first use."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def content_security_policy(tile_url: str, nonce: str) -> str:
     images = " ".join(filter(None, ("'self'", "data:", tile_source(tile_url))))
     return "; ".join(
         (
             "default-src 'self'",
-            # folium writes each map as an inline script, and Leaflet positions with inline styles.
-            "script-src 'self' 'unsafe-inline'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            # Leaflet positions every marker and tile with inline style attributes.
             "style-src 'self' 'unsafe-inline'",
             f"img-src {images}",
             "connect-src 'self'",
@@ -40,11 +49,11 @@ def content_security_policy(tile_url: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    policy = content_security_policy(app.config["TILE_URL"])
-
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault(
+            "Content-Security-Policy", content_security_policy(app.config["TILE_URL"], csp_nonce())
+        )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
