@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.factories import RAILWAY_SQUARE, add_service_area, file_request, offset, row_counts
+from transitreq.services.stop_requests import support_request
 
 VALID_BODY = {
     "title": "Stop by the library",
@@ -53,6 +54,10 @@ def test_request_filed_over_json_is_public_without_personal_data(client, app_ses
         ('{"lat": "60.17", "lon": 24.94, "title": 5}', "application/json", "title"),
         ('{"served_groups": "elderly"}', "application/json", "served_groups"),
         ('{"notify_progress": "yes"}', "application/json", "notify_progress"),
+        ('{"lat": 1e999, "lon": 24.94}', "application/json", "lat"),
+        ('{"lat": ' + "1" * 400 + ', "lon": 24.94}', "application/json", "lat"),
+        ('{"lat": 60.17, "lon": 24.94, "title": "\\u0000x"}', "application/json", "title"),
+        ('{"lat": 60.17, "lon": 24.94, "title": "\\ud800"}', "application/json", "title"),
     ],
 )
 def test_malformed_bodies_get_json_errors_naming_the_field(
@@ -168,3 +173,38 @@ def test_layers_are_geojson_filtered_by_bounding_box(client, app_session):
     bad = client.get("/api/layers/requests?bbox=24.99,60.2,24.9,60.1")
     assert bad.status_code == 422
     assert bad.get_json()["error"]["field"] == "bbox"
+
+
+def test_support_with_non_text_values_names_the_field(client, app_session):
+    add_service_area(app_session)
+    filed = file_request(app_session)
+    url = f"/api/requests/{filed.reference}/supports"
+    assert _post(client, url, {"contact": 5}).get_json()["error"]["field"] == "contact"
+    assert (
+        _post(client, url, {"contact": "a@b.org", "name": ["x"]}).get_json()["error"]["field"]
+        == "name"
+    )
+    bad = client.post(
+        url, data='{"contact": "\\ud800@example.org"}', content_type="application/json"
+    )
+    assert bad.status_code == 422
+
+
+def test_no_page_or_layer_carries_names_or_contacts(client, app_session):
+    add_service_area(app_session)
+    filed = file_request(
+        app_session, reporter_name="Rauha Private", reporter_contact="rauha.private@example.org"
+    )
+    support_request(app_session, filed.reference, "supporter.private@example.org", "Sulo Private")
+    bodies = [
+        client.get("/").get_data(as_text=True),
+        client.get(f"/requests/{filed.reference}").get_data(as_text=True),
+        client.get("/api/layers/requests").get_data(as_text=True),
+        client.get(f"/api/requests/{filed.reference}").get_data(as_text=True),
+        client.get(f"/api/requests/nearby?lat={RAILWAY_SQUARE.y}&lon={RAILWAY_SQUARE.x}").get_data(
+            as_text=True
+        ),
+    ]
+    for body in bodies:
+        for private in ("Rauha", "rauha.private", "supporter.private", "Sulo"):
+            assert private not in body

@@ -75,7 +75,43 @@ def test_repository_never_ships_vendored_front_end_files():
     root = Path(__file__).parent.parent
     tracked = subprocess.run(
         ["git", "ls-files", "static/vendor", "node_modules"],
-        cwd=root, capture_output=True, text=True, check=True,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert tracked == ""
     assert "static/vendor/" in (root / ".gitignore").read_text().split()
+
+
+def test_without_secret_key_a_random_one_is_kept_in_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    database = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    first = create_app({"DATABASE_URL": database}, instance_path=str(tmp_path / "instance"))
+    again = create_app({"DATABASE_URL": database}, instance_path=str(tmp_path / "instance"))
+    elsewhere = create_app({"DATABASE_URL": database}, instance_path=str(tmp_path / "other"))
+    assert len(first.config["SECRET_KEY"]) >= 48
+    assert first.config["SECRET_KEY"] == again.config["SECRET_KEY"]
+    assert first.config["SECRET_KEY"] != elsewhere.config["SECRET_KEY"]
+    for app in (first, again, elsewhere):
+        app.extensions["transitreq.engine"].dispose()
+
+
+def test_title_limit_beyond_the_column_stops_the_app_at_start(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="TITLE_MAX_CHARS"):
+        create_app(
+            {"TITLE_MAX_CHARS": 500, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+            instance_path=str(tmp_path),
+        )
+
+
+def test_tracking_links_use_the_public_url_when_set(app, app_session, client):
+    from tests.factories import add_service_area, file_request
+
+    add_service_area(app_session)
+    filed = file_request(app_session)
+    app.config["PUBLIC_URL"] = "https://stops.city.example/"
+    body = client.get(f"/api/requests/{filed.reference}").get_json()
+    assert body["tracking_url"] == f"https://stops.city.example/requests/{filed.reference}"

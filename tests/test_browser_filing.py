@@ -10,7 +10,14 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from tests import databases
 from tests.browser import CHROMIUM_ARGS, CHROMIUM_PATH, serving
-from tests.factories import RAILWAY_SQUARE, add_service_area, file_request, geodesic_m, offset
+from tests.factories import (
+    RAILWAY_SQUARE,
+    add_service_area,
+    file_request,
+    geodesic_m,
+    offset,
+    row_counts,
+)
 from transitreq import create_app, migrate
 from transitreq.db import make_engine
 from transitreq.services.stop_requests import find_by_reference
@@ -230,3 +237,20 @@ def test_hostile_title_shows_as_text_and_runs_nothing(page, live_session):
     marker.click(force=True)
     expect(page.locator(".leaflet-popup-content")).to_contain_text("${window.pwned=1}")
     assert page.evaluate("window.pwned") is None
+
+
+def test_changed_typed_coordinates_never_file_at_the_old_pin(page, live_session):
+    add_service_area(live_session)
+    _open_map(page)
+    x, y = _screen_point(page, RAILWAY_SQUARE.x, RAILWAY_SQUARE.y)
+    page.mouse.click(x, y)
+    expect(page.locator("#coordinates-status")).to_contain_text("Pin placed")
+
+    page.fill("#coordinates", "somewhere by the station")
+    page.fill("#title", "Stop by the station")
+    page.fill("#description", "The station entrance has no bus stop.")
+    page.click("#submit-request")
+
+    expect(page.locator("#form-errors")).to_contain_text("decimal latitude and longitude")
+    live_session.expire_all()
+    assert row_counts(live_session)["stop_requests"] == 0

@@ -21,6 +21,7 @@ from transitreq.errors import (
     NoServiceArea,
     OutsideServiceArea,
     SwappedCoordinates,
+    UnknownReference,
     ValidationFailed,
 )
 from transitreq.geo.coordinates import point_from_lat_lon
@@ -54,7 +55,7 @@ def test_reference_lookup_is_case_insensitive_and_rejects_wrong_year(session):
     filed = file_request(session)
     assert find_by_reference(session, filed.reference.lower()).id == filed.id
     wrong_year = f"SR-{filed.created_at.year - 1}-{filed.id:06d}"
-    with pytest.raises(Exception, match="No stop request has the reference"):
+    with pytest.raises(UnknownReference, match="No stop request has the reference"):
         find_by_reference(session, wrong_year)
 
 
@@ -133,7 +134,8 @@ def test_no_service_area_loaded_means_no_request_is_taken(session):
         (None, 24.94, "lat", "missing"),
         ("sixty", 24.94, "lat", "number"),
         (True, 24.94, "lat", "number"),
-        (91.0, 24.94, "lat", "swapped"),
+        (91.0, 24.94, "lat", "did you mean 24.94, 91.0"),
+        (10**400, 24.94, "lat", "number"),
         (-95.0, 200.0, "lat", "between -90 and 90"),
         (60.17, 181.0, "lon", "between -180 and 180"),
     ],
@@ -143,3 +145,37 @@ def test_impossible_coordinates_are_refused_with_the_field(lat, lon, field, word
         point_from_lat_lon(lat, lon)
     assert field in refusal.value.fields
     assert words in refusal.value.message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"title": "Stop\x00here"}, "title"),
+        ({"title": "Stop \ud800 here"}, "title"),
+        ({"description": "Line one\x1b[31m"}, "description"),
+        ({"landmark": "Gate\x07"}, "landmark"),
+        ({"reporter_name": "Aino\x00"}, "reporter_name"),
+        ({"reporter_contact": "aino\x00@example.org"}, "reporter_contact"),
+    ],
+)
+def test_text_no_database_can_carry_is_refused_on_both_backends(session, overrides, field):
+    add_service_area(session)
+    with pytest.raises(ValidationFailed) as refusal:
+        file_request(session, **overrides)
+    assert field in refusal.value.fields
+    assert row_counts(session)["stop_requests"] == 0
+
+
+def test_line_breaks_in_the_description_are_kept(session):
+    add_service_area(session)
+    filed = file_request(session, description="First reason.\nSecond reason.\r\n\tThird.")
+    assert find_by_reference(session, filed.reference).description.count("\n") == 2
+
+
+def test_timestamps_are_utc_aware_on_both_backends(session):
+    add_service_area(session)
+    filed = file_request(session)
+    session.expire_all()
+    found = find_by_reference(session, filed.reference)
+    assert found.created_at.utcoffset().total_seconds() == 0
+    assert found.events[0].created_at.tzinfo is not None

@@ -81,3 +81,38 @@ def test_rejected_request_takes_no_more_supporters(session):
     with pytest.raises(NotSupportable):
         support_request(session, filed.reference, "bo@example.org")
     assert row_counts(session)["supports"] == 0
+
+
+def test_two_supports_from_one_contact_at_once_count_once(session, engine):
+    """The check in Python can race; the database's unique constraint has the last word."""
+    from transitreq.db import make_sessionmaker
+    from transitreq.services.stop_requests import find_by_reference
+
+    add_service_area(session)
+    filed = file_request(session)
+    stale = find_by_reference(session, filed.reference)
+    assert stale.supports == []  # loaded before the other support arrives
+    other_session = make_sessionmaker(engine)()
+    support_request(other_session, filed.reference, "twin@example.org")
+    other_session.close()
+
+    with pytest.raises(AlreadySupported):
+        support_request(session, filed.reference, "twin@example.org")
+    assert row_counts(session)["supports"] == 1
+
+
+@pytest.mark.parametrize(
+    ("contact", "name", "field"),
+    [
+        ("bo\x00@example.org", "", "contact"),
+        ("bo@example.org", "Bo\ud800", "name"),
+        ("bo@example.org", "B" * 101, "name"),
+    ],
+)
+def test_support_with_unusable_text_names_the_field(session, contact, name, field):
+    add_service_area(session)
+    filed = file_request(session)
+    with pytest.raises(ValidationFailed) as refusal:
+        support_request(session, filed.reference, contact, name)
+    assert field in refusal.value.fields
+    assert row_counts(session)["supports"] == 0

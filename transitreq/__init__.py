@@ -9,6 +9,7 @@ from flask import Flask
 
 from transitreq import config as settings
 from transitreq.db import embedded_database_url, make_engine, make_sessionmaker
+from transitreq.services.request_validation import RequestLimits
 
 
 def create_app(
@@ -30,6 +31,13 @@ def create_app(
     app.config.from_mapping(settings.from_environment())
     if test_config is not None:
         app.config.from_mapping(test_config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = settings.instance_secret_key(app.instance_path)
+    # Built once so a misconfigured limit stops the app at start, not a resident's request.
+    app.extensions["transitreq.request_limits"] = RequestLimits(
+        title_max_chars=app.config["TITLE_MAX_CHARS"],
+        description_max_chars=app.config["DESCRIPTION_MAX_CHARS"],
+    )
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = embedded_database_url(
             app.instance_path, settings.EMBEDDED_DATABASE_FILENAME

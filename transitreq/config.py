@@ -7,6 +7,8 @@ passes its own mapping to ``create_app`` instead.
 from __future__ import annotations
 
 import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 # Where the embedded SQLite + SpatiaLite database lives when DATABASE_URL is unset; the path is
@@ -25,8 +27,12 @@ def from_environment() -> dict[str, Any]:
         # PostgreSQL + PostGIS in production ("postgresql://…"); unset means the embedded
         # SpatiaLite file under instance/. A "sqlite:///path.db" URL also gets SpatiaLite loaded.
         "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
-        # Signs session cookies and CSRF tokens. The default is only fit for a laptop demo.
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "transitreq-development-key-change-me"),
+        # Signs session cookies and CSRF tokens. Unset, a random key is made once and kept in
+        # instance/secret_key, so one host needs no setting; several hosts must share one.
+        "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
+        # The public address residents reach the service at (e.g. https://stops.city.example),
+        # for the tracking links we hand out; unset, links use the host of the current request.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
         # Background map tiles; an empty value means no tile layer at all (a blank background:
         # markers, layers and clicks still work). Intranets point this at their own tile server.
         "TILE_URL": os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
@@ -49,3 +55,13 @@ def from_environment() -> dict[str, Any]:
         # CSRF tokens on resident forms outlive a long form-filling session.
         "WTF_CSRF_TIME_LIMIT": _int_env("WTF_CSRF_TIME_LIMIT", 24 * 3600),
     }
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """A random secret kept in the instance folder, made on first start and reused after."""
+    key_file = Path(instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

@@ -129,6 +129,11 @@
     if (event.key === "Enter") { event.preventDefault(); placeFromTypedText(); }
   });
   coordinatesInput.addEventListener("change", placeFromTypedText);
+  // Typed text that no longer matches the pin must not be sent with the pin's old position.
+  coordinatesInput.addEventListener("input", function () {
+    latInput.value = "";
+    lonInput.value = "";
+  });
 
   // A form sent back with errors keeps its pin.
   if (latInput.value && lonInput.value) {

@@ -7,7 +7,7 @@ import re
 
 from shapely.geometry import Point
 
-from transitreq.errors import InvalidCoordinates
+from transitreq.errors import InvalidCoordinates, SwappedCoordinates
 
 # "60.17, 24.94", "60.17 24.94", "60.17;24.94": decimal degrees, latitude first.
 _LAT_LON_TEXT = re.compile(
@@ -22,10 +22,10 @@ def _as_float(value: object, field: str, label: str) -> float:
         raise InvalidCoordinates(f"{label} must be a number in decimal degrees.", field)
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidCoordinates(f"{label} must be a number in decimal degrees.", field) from None
     if not math.isfinite(number):
-        raise InvalidCoordinates(f"{label} must be a finite number, not {value!r}.", field)
+        raise InvalidCoordinates(f"{label} must be a finite number, not “{value}”.", field)
     return number
 
 
@@ -39,9 +39,9 @@ def point_from_lat_lon(lat: object, lon: object) -> Point:
     longitude = _as_float(lon, "lon", "Longitude")
     if not -90 <= latitude <= 90:
         if -90 <= longitude <= 90 and -180 <= latitude <= 180:
-            raise InvalidCoordinates(
-                f"Latitude {latitude} is out of range; latitude and longitude look swapped "
-                "(give latitude first, e.g. 60.17, 24.94).",
+            raise SwappedCoordinates(
+                f"Latitude {latitude} is out of range; latitude and longitude look swapped: "
+                f"did you mean {longitude}, {latitude}? Give latitude first.",
                 "lat",
             )
         raise InvalidCoordinates(f"Latitude must be between -90 and 90, not {latitude}.", "lat")

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from transitreq.geo.metric import BoundingBox, point_literal
-from transitreq.geo.sql import intersects
 from transitreq.geo.spatial_index import in_box
+from transitreq.geo.sql import intersects
 from transitreq.models import ServiceArea
 
 

@@ -313,8 +313,6 @@ def seed_demo_city(session: Session) -> dict[str, int]:
         _build_network(session)
         _build_requests(session)
         session.flush()
-        stop_count = session.scalar(
-            select(func.count(Stop.id)).where(Stop.feed == DEMO_FEED)
-        )
+        stop_count = session.scalar(select(func.count(Stop.id)).where(Stop.feed == DEMO_FEED))
         counts = {"routes": len(ROUTES), "stops": stop_count, "requests": len(REQUESTS)}
     return counts

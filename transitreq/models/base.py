@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
 
 # Constraint names are stable across backends, so one Alembic history can name what it drops.
 NAMING_CONVENTION = {
@@ -29,5 +30,22 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-# SQLite keeps no zone; the type stores UTC and gives it back tz-aware on both backends.
-UtcDateTime = DateTime(timezone=True)
+class UtcDateTime(TypeDecorator):
+    """Timestamps stored as UTC and read back timezone-aware on both backends.
+
+    PostgreSQL keeps the zone; SQLite keeps none and would hand back naive datetimes, which
+    cannot be compared with aware ones, so the zone is restored on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value

@@ -23,11 +23,6 @@ class RequestStatus(enum.StrEnum):
         """Map and badge colour; chosen to stay distinguishable for red-green colour blindness."""
         return _COLOURS[self]
 
-    @property
-    def is_open(self) -> bool:
-        """Open requests still await a decision and are offered to residents for support."""
-        return self in (self.SUBMITTED, self.UNDER_REVIEW, self.NEEDS_INFO)
-
 
 _LABELS = {
     RequestStatus.SUBMITTED: "Submitted",

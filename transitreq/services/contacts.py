@@ -25,7 +25,7 @@ def normalise_contact(raw: str, field: str = "contact") -> str:
         raise ValidationFailed({field: f"Keep the contact under {MAX_CONTACT_CHARS} characters."})
     if "@" in text:
         if not _EMAIL.match(text):
-            raise ValidationFailed({field: f"{text!r} is not an e-mail address."})
+            raise ValidationFailed({field: f"“{text}” is not an e-mail address."})
         return text.lower()
     phone = _PHONE_SEPARATORS.sub("", text)
     if not _PHONE.match(phone):

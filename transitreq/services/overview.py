@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from transitreq.geo.layers import requests_in, routes_with_paths, stops_in
 from transitreq.geo.metric import BoundingBox
 from transitreq.geo.service_areas import service_areas_extent
-from transitreq.models import StopRequest
-from transitreq.services.map_layers import requests_layer, routes_layer, stops_layer
+from transitreq.models import Route, Stop, StopRequest
+from transitreq.services.status_rules import SUPPORTABLE
 
 
 @dataclass(frozen=True)
 class CityOverview:
     extent: BoundingBox | None
-    routes: dict[str, Any]
-    stops: dict[str, Any]
-    requests: dict[str, Any]
+    routes: list[Route]
+    stops: list[Stop]
+    # Requests residents can still back: awaiting a decision, or approved and on the way.
+    requests: list[StopRequest]
     # True when the seeded demo city is loaded, so pages can say the data is not real.
     shows_demo_data: bool
 
@@ -27,9 +28,9 @@ class CityOverview:
 def city_overview(session: Session) -> CityOverview:
     return CityOverview(
         extent=service_areas_extent(session),
-        routes=routes_layer(session),
-        stops=stops_layer(session),
-        requests=requests_layer(session),
+        routes=routes_with_paths(session),
+        stops=stops_in(session),
+        requests=requests_in(session, SUPPORTABLE),
         shows_demo_data=shows_demo_data(session),
     )
 

@@ -24,8 +24,13 @@ ALLOWED_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     S.COMPLETED: frozenset(),
 }
 
-# Statuses in which residents can still add their support.
+# Statuses in which residents can still add their support, and which the public map shows:
+# requests still awaiting a decision, and approved ones whose stop is on its way.
 SUPPORTABLE = (S.SUBMITTED, S.UNDER_REVIEW, S.NEEDS_INFO, S.APPROVED)
+
+
+def is_supportable(status: RequestStatus) -> bool:
+    return status in SUPPORTABLE
 
 
 def move(

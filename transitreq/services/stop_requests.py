@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from transitreq.db import unit_of_work
@@ -23,40 +24,32 @@ from transitreq.models import (
     Audience,
     Event,
     RequestStatus,
-    ServedGroup,
     StopRequest,
     Support,
     format_reference,
 )
 from transitreq.services.contacts import normalise_contact
 from transitreq.services.placement import check_in_service_area
-from transitreq.services.status_rules import SUPPORTABLE
+from transitreq.services.request_validation import (
+    NAME_MAX_CHARS,
+    RequestDraft,
+    RequestLimits,
+    clean_text,
+    validate_draft,
+)
+from transitreq.services.status_rules import is_supportable
+
+__all__ = [
+    "NearbyRequest",
+    "RequestDraft",
+    "RequestLimits",
+    "find_by_reference",
+    "nearby_requests",
+    "submit_request",
+    "support_request",
+]
 
 _REFERENCE = re.compile(r"^\s*SR-(?P<year>\d{4})-(?P<number>\d{1,9})\s*$", re.IGNORECASE)
-LANDMARK_MAX_CHARS = 200
-NAME_MAX_CHARS = 100
-
-
-@dataclass(frozen=True)
-class RequestLimits:
-    """How much a resident may type; set per deployment in config."""
-
-    title_max_chars: int = 120
-    description_max_chars: int = 2000
-
-
-@dataclass
-class RequestDraft:
-    """A request as submitted, before validation: values exactly as the resident gave them."""
-
-    title: str = ""
-    description: str = ""
-    served_groups: list[str] = field(default_factory=list)
-    landmark: str = ""
-    point: Point | None = None
-    reporter_name: str = ""
-    reporter_contact: str = ""
-    notify_progress: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,97 +59,29 @@ class NearbyRequest:
 
     @property
     def supportable(self) -> bool:
-        return self.stop_request.status in SUPPORTABLE
+        return is_supportable(self.stop_request.status)
 
 
-def _bounded_text(
-    value: str,
-    field_name: str,
-    label: str,
-    max_chars: int,
-    errors: dict[str, str],
-    required: bool,
-) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        errors[field_name] = f"{label} is required."
-    elif len(text) > max_chars:
-        errors[field_name] = f"{label} is {len(text)} characters long; keep it to {max_chars}."
-    return text
-
-
-def _clean_served_groups(values: list[str], errors: dict[str, str]) -> list[str]:
-    known = {group.value for group in ServedGroup}
-    unknown = [value for value in values if value not in known]
-    if unknown:
-        errors["served_groups"] = f"Unknown choice {unknown[0]!r}; pick from the list."
-        return []
-    # Keep the form's order and drop repeats, so the stored list reads like the tick boxes.
-    return [group.value for group in ServedGroup if group.value in values]
-
-
-def _validated(draft: RequestDraft, limits: RequestLimits) -> dict:
-    errors: dict[str, str] = {}
-    cleaned = {
-        "title": _bounded_text(
-            draft.title, "title", "A short title", limits.title_max_chars, errors, required=True
-        ),
-        "description": _bounded_text(
-            draft.description,
-            "description",
-            "Why the stop is needed",
-            limits.description_max_chars,
-            errors,
-            required=True,
-        ),
-        "landmark": _bounded_text(
-            draft.landmark,
-            "landmark",
-            "The nearest landmark",
-            LANDMARK_MAX_CHARS,
-            errors,
-            required=False,
-        ),
-        "reporter_name": _bounded_text(
-            draft.reporter_name,
-            "reporter_name",
-            "Your name",
-            NAME_MAX_CHARS,
-            errors,
-            required=False,
-        )
-        or None,
-        "served_groups": _clean_served_groups(draft.served_groups, errors),
-        "reporter_contact": None,
-        "notify_progress": bool(draft.notify_progress),
-    }
-    if (draft.reporter_contact or "").strip():
-        try:
-            cleaned["reporter_contact"] = normalise_contact(
-                draft.reporter_contact, "reporter_contact"
-            )
-        except ValidationFailed as failure:
-            errors.update(failure.fields)
-    elif draft.notify_progress:
-        errors["reporter_contact"] = (
-            "Give an e-mail or phone number so we can tell you of progress."
-        )
-    if draft.point is None:
-        errors["location"] = "Place the pin on the map or type the coordinates."
-    if errors:
-        raise ValidationFailed(errors)
-    return cleaned
-
-
-def submit_request(session: Session, draft: RequestDraft, limits: RequestLimits) -> StopRequest:
+def submit_request(
+    session: Session,
+    draft: RequestDraft,
+    limits: RequestLimits,
+    known_errors: dict[str, str] | None = None,
+) -> StopRequest:
     """File a new request: validate everything first, then write it and its first event."""
-    cleaned = _validated(draft, limits)
-    check_in_service_area(session, draft.point)
+    clean = validate_draft(draft, limits, known_errors)
+    check_in_service_area(session, clean.point)
     with unit_of_work(session):
         stop_request = StopRequest(
-            location=from_shape(draft.point, srid=WGS84_SRID),
+            title=clean.title,
+            description=clean.description,
+            served_groups=clean.served_groups,
+            landmark=clean.landmark,
+            location=from_shape(clean.point, srid=WGS84_SRID),
             status=RequestStatus.SUBMITTED,
-            **cleaned,
+            reporter_name=clean.reporter_name,
+            reporter_contact=clean.reporter_contact,
+            notify_progress=clean.notify_progress,
         )
         session.add(stop_request)
         session.add(
@@ -179,20 +104,18 @@ def find_by_reference(session: Session, reference: str) -> StopRequest:
     if stop_request is None or stop_request.reference != format_reference(
         int(match["year"]), int(match["number"])
     ):
-        raise UnknownReference(f"No stop request has the reference {reference!r}.", "reference")
+        raise UnknownReference(f"No stop request has the reference “{reference}”.", "reference")
     return stop_request
 
 
-def support_request(session: Session, reference: str, contact: str, name: str = "") -> StopRequest:
-    """Add one resident's support to an existing request instead of a duplicate request."""
-    stop_request = find_by_reference(session, reference)
-    normalised = normalise_contact(contact)
-    supporter_name = _bounded_text(
-        name, "name", "Your name", NAME_MAX_CHARS, errors := {}, required=False
-    )
+def _check_supporter(stop_request: StopRequest, contact: str, name: str) -> tuple[str, str]:
+    errors: dict[str, str] = {}
+    contact_text = clean_text(contact, "contact", "The contact", 254, errors, required=True)
+    supporter_name = clean_text(name, "name", "Your name", NAME_MAX_CHARS, errors)
     if errors:
         raise ValidationFailed(errors)
-    if stop_request.status not in SUPPORTABLE:
+    normalised = normalise_contact(contact_text)
+    if not is_supportable(stop_request.status):
         raise NotSupportable(
             f"{stop_request.reference} is {stop_request.status.label.lower()} and takes no more "
             "supporters.",
@@ -202,22 +125,39 @@ def support_request(session: Session, reference: str, contact: str, name: str = 
         support.contact == normalised for support in stop_request.supports
     )
     if already:
-        raise AlreadySupported(
-            f"This contact already supports {stop_request.reference}; each person counts once.",
-            "contact",
-        )
-    with unit_of_work(session):
-        session.add(Support(request=stop_request, contact=normalised, name=supporter_name or None))
-        # On the audit log only: the public timeline shows the count, not each supporter.
-        session.add(
-            Event(
-                request=stop_request,
-                kind="supported",
-                note="A resident added their support.",
-                audience=Audience.INTERNAL,
-                actor="resident",
+        raise _already_supported(stop_request)
+    return normalised, supporter_name
+
+
+def _already_supported(stop_request: StopRequest) -> AlreadySupported:
+    return AlreadySupported(
+        f"This contact already supports {stop_request.reference}; each person counts once.",
+        "contact",
+    )
+
+
+def support_request(session: Session, reference: str, contact: str, name: str = "") -> StopRequest:
+    """Add one resident's support to an existing request instead of a duplicate request."""
+    stop_request = find_by_reference(session, reference)
+    normalised, supporter_name = _check_supporter(stop_request, contact, name)
+    try:
+        with unit_of_work(session):
+            session.add(
+                Support(request=stop_request, contact=normalised, name=supporter_name or None)
             )
-        )
+            # On the audit log only: the public timeline shows the count, not each supporter.
+            session.add(
+                Event(
+                    request=stop_request,
+                    kind="supported",
+                    note="A resident added their support.",
+                    audience=Audience.INTERNAL,
+                    actor="resident",
+                )
+            )
+    except IntegrityError:
+        # The same person supporting twice at the same moment: the unique constraint decides.
+        raise _already_supported(stop_request) from None
     session.refresh(stop_request)
     return stop_request
 

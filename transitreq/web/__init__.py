@@ -6,6 +6,8 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from transitreq.models import RequestStatus
+from transitreq.services.contacts import MAX_CONTACT_CHARS
+from transitreq.services.request_validation import NAME_MAX_CHARS
 from transitreq.web import api, database, errors, public, security
 
 csrf = CSRFProtect()
@@ -26,7 +28,10 @@ def register_web(app: Flask) -> None:
     def _statuses():
         return {
             "request_statuses": list(RequestStatus),
+            "status_labels": {status.value: status.label for status in RequestStatus},
             "service_area_name": app.config["SERVICE_AREA_NAME"],
+            "contact_max_chars": MAX_CONTACT_CHARS,
+            "name_max_chars": NAME_MAX_CHARS,
         }
 
     @app.template_filter("when")

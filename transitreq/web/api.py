@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 
 from transitreq.errors import InvalidCoordinates, ValidationFailed
 from transitreq.geo.coordinates import point_from_lat_lon
+from transitreq.geo.layers import requests_in, routes_with_paths, stops_in
 from transitreq.geo.metric import BoundingBox
-from transitreq.services import map_layers
+from transitreq.models import RequestStatus
 from transitreq.services.placement import placement_problem
 from transitreq.services.stop_requests import (
     find_by_reference,
@@ -19,7 +21,12 @@ from transitreq.services.stop_requests import (
 )
 from transitreq.web.database import db_session
 from transitreq.web.forms import draft_from_json, request_limits
-from transitreq.web.presenters import public_request
+from transitreq.web.presenters import (
+    public_request,
+    requests_geojson,
+    routes_geojson,
+    stops_geojson,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -67,7 +74,7 @@ def _bounding_box() -> BoundingBox | None:
 
 
 @bp.get("/requests/nearby")
-def nearby():
+def nearby() -> ResponseReturnValue:
     """Requests within ``radius_m`` (default 300) of ``lat``/``lon``, nearest first.
 
     Also says whether a new request could be filed there (``placement``), so the form can warn
@@ -94,48 +101,52 @@ def nearby():
 
 
 @bp.post("/requests")
-def create_request():
+def create_request() -> ResponseReturnValue:
     """File a request from a JSON body (same fields as the form; ``lat``/``lon`` numbers)."""
-    stop_request = submit_request(db_session(), draft_from_json(_json_body()), request_limits())
+    draft, parse_errors = draft_from_json(_json_body())
+    stop_request = submit_request(db_session(), draft, request_limits(), parse_errors)
     response = jsonify(public_request(stop_request))
     response.headers["Location"] = url_for("api.get_request", reference=stop_request.reference)
     return response, 201
 
 
 @bp.get("/requests/<reference>")
-def get_request(reference: str):
+def get_request(reference: str) -> ResponseReturnValue:
     """One request's public details and timeline."""
     return jsonify(public_request(find_by_reference(db_session(), reference)))
 
 
 @bp.post("/requests/<reference>/supports")
-def create_support(reference: str):
+def create_support(reference: str) -> ResponseReturnValue:
     """Support a request: ``contact`` (e-mail or phone, required) and ``name`` (optional)."""
     body = _json_body()
     if not isinstance(body, dict):
         raise ValidationFailed({"body": "The body must be a JSON object."})
-    contact, name = body.get("contact", ""), body.get("name", "")
-    if not isinstance(contact, str) or not isinstance(name, str):
-        raise ValidationFailed({"contact": "contact and name must be text."})
-    stop_request = support_request(db_session(), reference, contact, name or "")
+    stop_request = support_request(
+        db_session(), reference, body.get("contact", ""), body.get("name", "")
+    )
     return jsonify(
         {"reference": stop_request.reference, "supporters": stop_request.supporter_count}
     ), 201
 
 
+# Merged requests live on in the request they were merged into.
+_MAPPED_STATUSES = tuple(status for status in RequestStatus if status is not RequestStatus.MERGED)
+
+
 @bp.get("/layers/requests")
-def requests_layer():
-    """Requests as GeoJSON, optionally only those in ``bbox``."""
-    return jsonify(map_layers.requests_layer(db_session(), _bounding_box()))
+def requests_layer() -> ResponseReturnValue:
+    """Requests (all but merged ones) as GeoJSON, optionally only those in ``bbox``."""
+    return jsonify(requests_geojson(requests_in(db_session(), _MAPPED_STATUSES, _bounding_box())))
 
 
 @bp.get("/layers/stops")
-def stops_layer():
+def stops_layer() -> ResponseReturnValue:
     """Existing stops as GeoJSON, optionally only those in ``bbox``."""
-    return jsonify(map_layers.stops_layer(db_session(), _bounding_box()))
+    return jsonify(stops_geojson(stops_in(db_session(), _bounding_box())))
 
 
 @bp.get("/layers/routes")
-def routes_layer():
+def routes_layer() -> ResponseReturnValue:
     """Route geometries as GeoJSON, in their GTFS colours."""
-    return jsonify(map_layers.routes_layer(db_session()))
+    return jsonify(routes_geojson(routes_with_paths(db_session())))

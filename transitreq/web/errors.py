@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from transitreq.errors import DomainError
@@ -55,11 +55,7 @@ def _handle_http_error(error: HTTPException):
 
 
 def _handle_unexpected(error: Exception):
-    # Logged with its traceback by Flask; the user gets a clear message, never a stack trace.
-    if isinstance(error, HTTPException):
-        return _handle_http_error(error)
-    from flask import current_app
-
+    # Logged with its traceback; the user gets a clear message, never a stack trace.
     current_app.logger.exception("unhandled error", exc_info=error)
     if _wants_json():
         return json_error(500, "internal_error", _FRIENDLY[500])

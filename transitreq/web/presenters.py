@@ -1,15 +1,39 @@
-"""Public JSON shapes. Reporter and supporter names and contacts never pass through here."""
+"""Public shapes of our data, as JSON and GeoJSON: the one place they are decided.
+
+Reporter and supporter names and contacts never pass through here.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 
-from transitreq.geo.geojson import as_point
-from transitreq.models import Event, StopRequest
-from transitreq.services.map_layers import request_properties
-from transitreq.services.status_rules import SUPPORTABLE
+from transitreq.geo.geojson import as_point, feature, feature_collection
+from transitreq.models import Event, Route, Stop, StopRequest
+from transitreq.services.status_rules import is_supportable
+
+
+def tracking_url(reference: str) -> str:
+    """The address residents keep: on PUBLIC_URL when set (behind proxies), else this host."""
+    public_url = current_app.config["PUBLIC_URL"]
+    if public_url:
+        return public_url.rstrip("/") + url_for("public.track", reference=reference)
+    return url_for("public.track", reference=reference, _external=True)
+
+
+def request_properties(stop_request: StopRequest) -> dict[str, Any]:
+    return {
+        "reference": stop_request.reference,
+        "title": stop_request.title,
+        "status": stop_request.status.value,
+        "status_label": stop_request.status.label,
+        "colour": stop_request.status.colour,
+        "supporters": stop_request.supporter_count,
+        "supportable": is_supportable(stop_request.status),
+        "created_at": stop_request.created_at.isoformat(),
+        "is_demo": stop_request.is_demo,
+    }
 
 
 def public_event(event: Event) -> dict[str, Any]:
@@ -30,9 +54,49 @@ def public_request(stop_request: StopRequest, with_timeline: bool = True) -> dic
         "landmark": stop_request.landmark,
         "lat": round(point.y, 7),
         "lon": round(point.x, 7),
-        "supportable": stop_request.status in SUPPORTABLE,
-        "tracking_url": url_for("public.track", reference=stop_request.reference, _external=True),
+        "tracking_url": tracking_url(stop_request.reference),
     }
     if with_timeline:
         body["timeline"] = [public_event(event) for event in stop_request.public_events]
     return body
+
+
+def requests_geojson(stop_requests: list[StopRequest]) -> dict[str, Any]:
+    return feature_collection(
+        [
+            feature(stop_request.location, request_properties(stop_request), stop_request.reference)
+            for stop_request in stop_requests
+        ]
+    )
+
+
+def routes_geojson(routes: list[Route]) -> dict[str, Any]:
+    return feature_collection(
+        [
+            feature(
+                route.path,
+                {
+                    "name": route.display_name,
+                    "short_name": route.short_name,
+                    "colour": f"#{route.colour}",
+                    "trips_per_weekday": route.trips_per_weekday,
+                },
+                f"{route.feed}:{route.gtfs_route_id}",
+            )
+            for route in routes
+        ]
+    )
+
+
+def stops_geojson(stops: list[Stop]) -> dict[str, Any]:
+    features = []
+    for stop in stops:
+        route_names = sorted({call.route.short_name or call.route.long_name for call in stop.calls})
+        properties = {
+            "name": stop.name,
+            "code": stop.code,
+            "routes": route_names,
+            "trips_per_weekday": stop.trips_per_weekday,
+        }
+        features.append(feature(stop.location, properties, f"{stop.feed}:{stop.gtfs_stop_id}"))
+    return feature_collection(features)

@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from collections.abc import Mapping
 
-from transitreq.errors import DomainError, ValidationFailed
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from transitreq.errors import DomainError
 from transitreq.geo.geojson import as_point
+from transitreq.geo.layers import routes_with_paths
 from transitreq.models import ServedGroup
-from transitreq.services.map_layers import routes_layer
 from transitreq.services.overview import city_overview
-from transitreq.services.status_rules import SUPPORTABLE
+from transitreq.services.status_rules import is_supportable
 from transitreq.services.stop_requests import find_by_reference, submit_request, support_request
 from transitreq.web.database import db_session
 from transitreq.web.forms import draft_from_form, request_limits
 from transitreq.web.maps import city_map, request_map
+from transitreq.web.presenters import (
+    requests_geojson,
+    routes_geojson,
+    stops_geojson,
+    tracking_url,
+)
 
 bp = Blueprint("public", __name__)
 
 
-def _home(form=None, errors: dict[str, str] | None = None, status: int = 200):
+def _home(
+    form: Mapping[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
     overview = city_overview(db_session())
-    rendered = city_map(overview.extent, overview.routes, overview.stops, overview.requests)
+    rendered = city_map(
+        overview.extent,
+        routes_geojson(overview.routes),
+        stops_geojson(overview.stops),
+        requests_geojson(overview.requests),
+    )
     return render_template(
         "public/home.html",
         map=rendered,
@@ -33,33 +51,30 @@ def _home(form=None, errors: dict[str, str] | None = None, status: int = 200):
 
 
 @bp.get("/")
-def home():
+def home() -> ResponseReturnValue:
     """The city map with the stop-request form beside it."""
     return _home()
 
 
 @bp.post("/requests")
-def submit():
+def submit() -> ResponseReturnValue:
     """File a request from the form; on any refusal the form comes back with its messages."""
+    draft, parse_errors = draft_from_form(request.form)
     try:
-        stop_request = submit_request(db_session(), draft_from_form(request.form), request_limits())
+        stop_request = submit_request(db_session(), draft, request_limits(), parse_errors)
     except DomainError as refusal:
-        errors = (
-            refusal.fields
-            if isinstance(refusal, ValidationFailed)
-            else {"location": refusal.message}
-        )
-        return _home(request.form, errors, refusal.status)
+        return _home(request.form, refusal.fields or {"location": refusal.message}, refusal.status)
     return redirect(url_for("public.submitted", reference=stop_request.reference), 303)
 
 
 @bp.get("/requests/<reference>/submitted")
-def submitted(reference: str):
+def submitted(reference: str) -> ResponseReturnValue:
     """Confirmation with the public reference and the tracking address to keep."""
     stop_request = find_by_reference(db_session(), reference)
-    tracking_url = url_for("public.track", reference=stop_request.reference, _external=True)
     return render_template(
-        "public/submitted.html", stop_request=stop_request, tracking_url=tracking_url
+        "public/submitted.html",
+        stop_request=stop_request,
+        tracking_url=tracking_url(stop_request.reference),
     )
 
 
@@ -67,31 +82,34 @@ def _tracking_page(
     reference: str,
     support_errors: dict[str, str] | None = None,
     status: int = 200,
-    support_form=None,
-):
+    support_form: Mapping[str, str] | None = None,
+) -> ResponseReturnValue:
     session = db_session()
     stop_request = find_by_reference(session, reference)
     point = as_point(stop_request.location)
-    rendered = request_map(point.y, point.x, stop_request.status.colour, routes_layer(session))
+    rendered = request_map(
+        point.y, point.x, stop_request.status.colour, routes_geojson(routes_with_paths(session))
+    )
     return render_template(
         "public/track.html",
         stop_request=stop_request,
         point=point,
         map=rendered,
-        supportable=stop_request.status in SUPPORTABLE,
+        served_labels={group.value: group.label for group in ServedGroup},
+        supportable=is_supportable(stop_request.status),
         support_errors=support_errors or {},
         support_form=support_form or {},
     ), status
 
 
 @bp.get("/requests/<reference>")
-def track(reference: str):
+def track(reference: str) -> ResponseReturnValue:
     """The public tracking page: status, supporters and the public timeline."""
     return _tracking_page(reference)
 
 
 @bp.post("/requests/<reference>/support")
-def support(reference: str):
+def support(reference: str) -> ResponseReturnValue:
     """Count one more resident behind an existing request."""
     try:
         stop_request = support_request(
