@@ -9,7 +9,9 @@ from flask import Flask
 
 from transitreq import config as settings
 from transitreq.db import embedded_database_url, make_engine, make_sessionmaker
+from transitreq.services.evaluation import EvaluationSettings, parse_radii
 from transitreq.services.request_validation import RequestLimits
+from transitreq.services.scoring import ScoreWeights
 
 
 def create_app(
@@ -38,6 +40,7 @@ def create_app(
         title_max_chars=app.config["TITLE_MAX_CHARS"],
         description_max_chars=app.config["DESCRIPTION_MAX_CHARS"],
     )
+    app.extensions["transitreq.evaluation_settings"] = evaluation_settings(app.config)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = embedded_database_url(
             app.instance_path, settings.EMBEDDED_DATABASE_FILENAME
@@ -53,3 +56,23 @@ def create_app(
     register_web(app)
     cli.register(app)
     return app
+
+
+def evaluation_settings(config: Mapping[str, Any]) -> EvaluationSettings:
+    """Site-evaluation settings from config, checked once at start."""
+    return EvaluationSettings(
+        catchment_radii_m=parse_radii(str(config["CATCHMENT_RADII_M"])),
+        pass_by_m=float(config["PASS_BY_M"]),
+        min_stop_spacing_m=float(config["MIN_STOP_SPACING_M"]),
+        demand_radius_m=float(config["DEMAND_RADIUS_M"]),
+        metric_srid=int(config["METRIC_SRID"]),
+        weights=ScoreWeights(
+            newly_served=config["SCORE_WEIGHT_NEWLY_SERVED"],
+            demand=config["SCORE_WEIGHT_DEMAND"],
+            routes_passing=config["SCORE_WEIGHT_ROUTES_PASSING"],
+            newly_served_full_at=config["SCORE_FULL_NEWLY_SERVED"],
+            demand_full_at=config["SCORE_FULL_DEMAND"],
+            routes_passing_full_at=config["SCORE_FULL_ROUTES_PASSING"],
+            spacing_penalty=config["SCORE_SPACING_PENALTY"],
+        ),
+    )

@@ -21,6 +21,11 @@ def _int_env(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
 def from_environment() -> dict[str, Any]:
     """Read the settings from the process environment, falling back to working defaults."""
     return {
@@ -46,6 +51,26 @@ def from_environment() -> dict[str, Any]:
         # Limits on what a resident may type; longer text gets a form message, not a truncation.
         "TITLE_MAX_CHARS": _int_env("TITLE_MAX_CHARS", 120),
         "DESCRIPTION_MAX_CHARS": _int_env("DESCRIPTION_MAX_CHARS", 2000),
+        # Site evaluation. Areas and along-route lengths are computed in this metric CRS; 0
+        # means the UTM zone of the service areas' centre.
+        "METRIC_SRID": _int_env("METRIC_SRID", 0),
+        # Walking catchments, in metres, comma separated; the first one drives the score.
+        "CATCHMENT_RADII_M": os.environ.get("CATCHMENT_RADII_M", "400,800"),
+        # A route this close to a site could call there with no detour.
+        "PASS_BY_M": _int_env("PASS_BY_M", 50),
+        # A new stop closer than this (along the route) to an existing one is flagged.
+        "MIN_STOP_SPACING_M": _int_env("MIN_STOP_SPACING_M", 300),
+        # Requests and supporters within this distance count as demand for a site.
+        "DEMAND_RADIUS_M": _int_env("DEMAND_RADIUS_M", 300),
+        # The score (see services/scoring.py): weights of its three terms, the values that earn
+        # each term's full weight, and the share taken off when a site is too close to a stop.
+        "SCORE_WEIGHT_NEWLY_SERVED": _float_env("SCORE_WEIGHT_NEWLY_SERVED", 50.0),
+        "SCORE_WEIGHT_DEMAND": _float_env("SCORE_WEIGHT_DEMAND", 25.0),
+        "SCORE_WEIGHT_ROUTES_PASSING": _float_env("SCORE_WEIGHT_ROUTES_PASSING", 25.0),
+        "SCORE_FULL_NEWLY_SERVED": _float_env("SCORE_FULL_NEWLY_SERVED", 2000.0),
+        "SCORE_FULL_DEMAND": _float_env("SCORE_FULL_DEMAND", 30.0),
+        "SCORE_FULL_ROUTES_PASSING": _float_env("SCORE_FULL_ROUTES_PASSING", 2.0),
+        "SCORE_SPACING_PENALTY": _float_env("SCORE_SPACING_PENALTY", 0.5),
         # Whole request bodies above this size are refused with 413 before they are parsed.
         "MAX_CONTENT_LENGTH": _int_env("MAX_CONTENT_LENGTH", 64 * 1024),
         # Cookies are sent over HTTPS only when the deployment says it terminates TLS.

@@ -37,3 +37,9 @@ def requests_in(
             in_box(session.get_bind().dialect.name, StopRequest.location, box)
         )
     return list(session.scalars(statement))
+
+
+def routes_by_id(session: Session, route_ids: Sequence[int]) -> list[Route]:
+    if not route_ids:
+        return []
+    return list(session.scalars(select(Route).where(Route.id.in_(route_ids)).order_by(Route.id)))

@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from transitreq.db import unit_of_work
+from transitreq.importers.demo_population import build_demo_population, remove_demo_population
 from transitreq.models import (
     WGS84_SRID,
     Audience,
@@ -69,6 +70,8 @@ class DemoRoute:
     colour: str
     waypoints_m: tuple[tuple[float, float], ...]
     street: str
+    # One direction modelled; a bus every 10 minutes from 5:30 to 23:30 is about 108 trips.
+    trips_per_weekday: int = 108
 
 
 ROUTES = (
@@ -95,6 +98,7 @@ ROUTES = (
         "1F6FD1",
         ((-4500, 2000), (-2500, 2100), (-500, 1900), (1200, 2050), (2500, 1800)),
         "Northgate Street",
+        trips_per_weekday=144,
     ),
     DemoRoute(
         "12",
@@ -220,6 +224,7 @@ def _build_network(session: Session) -> None:
             colour=route_spec.colour,
             text_colour="FFFFFF",
             path=from_shape(MultiLineString([_projected(path_m)]), srid=WGS84_SRID),
+            trips_per_weekday=route_spec.trips_per_weekday,
         )
         session.add(route)
         for sequence, position_m in enumerate(_stop_positions(path_m), start=1):
@@ -238,8 +243,10 @@ def _build_network(session: Session) -> None:
                     code=f"{route_spec.code}{sequence:02d}",
                     name=f"{route_spec.street} {sequence}",
                     location=from_shape(Point(_lon_lat(*position_m.coords[0])), srid=WGS84_SRID),
+                    trips_per_weekday=0,
                 )
                 placed.append((position_m, stop))
+            stop.trips_per_weekday += route_spec.trips_per_weekday
             session.add(RouteStop(route=route, stop=stop, sequence=sequence))
 
 
@@ -300,6 +307,7 @@ def remove_demo_city(session: Session) -> None:
     session.execute(delete(Route).where(Route.feed == DEMO_FEED))
     session.execute(delete(Stop).where(Stop.feed == DEMO_FEED))
     session.execute(delete(ServiceArea).where(ServiceArea.name == DEMO_AREA_NAME))
+    remove_demo_population(session)
 
 
 def seed_demo_city(session: Session) -> dict[str, int]:
@@ -312,7 +320,13 @@ def seed_demo_city(session: Session) -> dict[str, int]:
         )
         _build_network(session)
         _build_requests(session)
+        population = build_demo_population(session, _projected)
         session.flush()
         stop_count = session.scalar(select(func.count(Stop.id)).where(Stop.feed == DEMO_FEED))
-        counts = {"routes": len(ROUTES), "stops": stop_count, "requests": len(REQUESTS)}
+        counts = {
+            "routes": len(ROUTES),
+            "stops": stop_count,
+            "requests": len(REQUESTS),
+            "population": round(population.total_population),
+        }
     return counts

@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from transitreq.models import RequestStatus
 from transitreq.services.contacts import MAX_CONTACT_CHARS
 from transitreq.services.request_validation import NAME_MAX_CHARS
-from transitreq.web import api, database, errors, public, security
+from transitreq.web import api, database, errors, planning, public, security
 
 csrf = CSRFProtect()
 
@@ -23,6 +23,7 @@ def register_web(app: Flask) -> None:
     csrf.exempt(api.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(planning.bp)
 
     @app.context_processor
     def _statuses():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
@@ -12,6 +13,7 @@ from transitreq.geo.coordinates import point_from_lat_lon
 from transitreq.geo.layers import requests_in, routes_with_paths, stops_in
 from transitreq.geo.metric import BoundingBox
 from transitreq.models import RequestStatus
+from transitreq.services.evaluation import evaluate_site, parse_radii
 from transitreq.services.placement import placement_problem
 from transitreq.services.stop_requests import (
     find_by_reference,
@@ -22,6 +24,7 @@ from transitreq.services.stop_requests import (
 from transitreq.web.database import db_session
 from transitreq.web.forms import draft_from_json, request_limits
 from transitreq.web.presenters import (
+    evaluation_json,
     public_request,
     requests_geojson,
     routes_geojson,
@@ -128,6 +131,21 @@ def create_support(reference: str) -> ResponseReturnValue:
     return jsonify(
         {"reference": stop_request.reference, "supporters": stop_request.supporter_count}
     ), 201
+
+
+@bp.get("/evaluate")
+def evaluate() -> ResponseReturnValue:
+    """Evaluate a candidate stop site at ``lat``/``lon``.
+
+    Optional: ``radii`` (catchments in metres, e.g. ``400,800``) and ``dataset`` (a population
+    dataset's name; default the one imported last).
+    """
+    point = point_from_lat_lon(request.args.get("lat"), request.args.get("lon"))
+    settings = current_app.extensions["transitreq.evaluation_settings"]
+    if request.args.get("radii"):
+        settings = replace(settings, catchment_radii_m=parse_radii(request.args["radii"]))
+    evaluation = evaluate_site(db_session(), point, settings, request.args.get("dataset"))
+    return jsonify(evaluation_json(evaluation))
 
 
 # Merged requests live on in the request they were merged into.

@@ -226,3 +226,49 @@ def request_map(lat: float, lon: float, colour: str, routes: dict[str, Any]) -> 
     marker.add_to(fmap)
     _tooltip(marker, "The requested stop")
     return _render(fmap)
+
+
+def evaluation_map(
+    lat: float,
+    lon: float,
+    radii_m: tuple[int, ...],
+    routes: dict[str, Any],
+    nearest_stops: list[tuple[float, float, str]],
+) -> RenderedMap:
+    """The evaluated site with its walking catchments, the routes near it and nearest stops."""
+    fmap = _base_map((lat, lon), 15, "evaluation")
+    _add_routes(fmap, routes)
+    for radius_m in sorted(radii_m, reverse=True):
+        circle = folium.Circle(
+            [lat, lon],
+            radius=radius_m,
+            color="#17202a",
+            weight=2,
+            dash_array="6 6",
+            fill=True,
+            fill_opacity=0.06,
+        ).add_to(fmap)
+        _tooltip(circle, f"{radius_m} m walking catchment")
+    for stop_lat, stop_lon, label in nearest_stops:
+        stop = folium.CircleMarker(
+            [stop_lat, stop_lon],
+            radius=6,
+            color="#1b2631",
+            weight=2,
+            fill=True,
+            fill_color="#ffffff",
+            fill_opacity=1,
+        ).add_to(fmap)
+        _tooltip(stop, label)
+    site = folium.CircleMarker(
+        [lat, lon],
+        radius=10,
+        color="#ffffff",
+        weight=3,
+        fill=True,
+        fill_color="#e08a00",
+        fill_opacity=1,
+        class_name="evaluated-site",
+    ).add_to(fmap)
+    _tooltip(site, "The site evaluated")
+    return _render(fmap)

@@ -5,12 +5,14 @@ Reporter and supporter names and contacts never pass through here.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import current_app, url_for
 
 from transitreq.geo.geojson import as_point, feature, feature_collection
 from transitreq.models import Event, Route, Stop, StopRequest
+from transitreq.services.evaluation import SiteEvaluation
 from transitreq.services.status_rules import is_supportable
 
 
@@ -100,3 +102,23 @@ def stops_geojson(stops: list[Stop]) -> dict[str, Any]:
         }
         features.append(feature(stop.location, properties, f"{stop.feed}:{stop.gtfs_stop_id}"))
     return feature_collection(features)
+
+
+def evaluation_json(evaluation: SiteEvaluation) -> dict[str, Any]:
+    """The evaluation as JSON: every number in metres or people, rounded for reading."""
+    body = asdict(evaluation)
+    for catchment in body["catchments"]:
+        for key in ("population", "newly_served"):
+            if catchment[key] is not None:
+                catchment[key] = round(catchment[key], 1)
+    for group in ("nearest_stops", "routes_in_catchment", "routes_passing_by"):
+        for item in body[group]:
+            item["distance_m"] = round(item["distance_m"], 1)
+    for item in body["spacing"]:
+        for key in ("previous_m", "next_m"):
+            if item[key] is not None:
+                item[key] = round(item[key], 1)
+    body["demand"]["residents"] = evaluation.demand.residents
+    for term in body["score"]["terms"]:
+        term["points"] = round(term["points"], 1)
+    return body

@@ -1,0 +1,76 @@
+"""How many people live within walking distance of a site, and how many of them are new to transit.
+
+Population units are polygons or points. A polygon counts by the share of its area inside the
+catchment (areal weighting); a point counts whole when inside. All areas are in the metric CRS.
+"""
+
+from __future__ import annotations
+
+from shapely.geometry import Point
+from sqlalchemy import Float, case, cast, func, literal, select
+from sqlalchemy.orm import Session
+
+from transitreq.geo.metric import box_around, point_literal
+from transitreq.geo.spatial_index import in_box
+from transitreq.geo.sql import circle, intersects, metric
+from transitreq.models import POINTS, PopulationDataset, PopulationUnit, Stop
+
+
+def _population_in(
+    session: Session, dataset: PopulationDataset, region, site: Point, radius_m: float, srid: int
+) -> float:
+    """Sum of population inside ``region`` (a metric-CRS geometry within ``radius_m`` of site)."""
+    dialect_name = session.get_bind().dialect.name
+    candidates = (
+        select(
+            PopulationUnit.population.label("population"),
+            metric(PopulationUnit.geom, srid).label("shape"),
+        )
+        .where(PopulationUnit.dataset_id == dataset.id)
+        .where(in_box(dialect_name, PopulationUnit.geom, box_around(site.x, site.y, radius_m)))
+        .subquery()
+    )
+    if dataset.geometry_kind == POINTS:
+        share = case((intersects(dialect_name, candidates.c.shape, region), 1.0), else_=0.0)
+    else:
+        share = case(
+            (func.ST_Area(candidates.c.shape) <= 0, 0.0),
+            else_=cast(func.ST_Area(func.ST_Intersection(candidates.c.shape, region)), Float)
+            / func.ST_Area(candidates.c.shape),
+        )
+    statement = select(func.coalesce(func.sum(candidates.c.population * share), literal(0.0)))
+    return float(session.scalar(statement) or 0.0)
+
+
+def population_within(
+    session: Session, dataset: PopulationDataset, site: Point, radius_m: float, srid: int
+) -> float:
+    """People living within ``radius_m`` of ``site``."""
+    catchment = circle(metric(point_literal(site.x, site.y), srid), radius_m)
+    return _population_in(session, dataset, catchment, site, radius_m, srid)
+
+
+def covered_by_stops(session: Session, site: Point, radius_m: float, srid: int) -> bytes | None:
+    """The area already within ``radius_m`` of an existing stop, near the site, as metric WKB.
+
+    Only stops within twice the radius can overlap the site's catchment, so only those are read.
+    """
+    dialect_name = session.get_bind().dialect.name
+    union = func.ST_Union(circle(metric(Stop.location, srid), radius_m))
+    statement = select(func.ST_AsBinary(union)).where(
+        in_box(dialect_name, Stop.location, box_around(site.x, site.y, 2 * radius_m))
+    )
+    covered = session.scalar(statement)
+    return bytes(covered) if covered is not None else None
+
+
+def population_newly_served(
+    session: Session, dataset: PopulationDataset, site: Point, radius_m: float, srid: int
+) -> float:
+    """People within ``radius_m`` of the site who are not within ``radius_m`` of any stop today."""
+    catchment = circle(metric(point_literal(site.x, site.y), srid), radius_m)
+    covered = covered_by_stops(session, site, radius_m, srid)
+    if covered is None:
+        return _population_in(session, dataset, catchment, site, radius_m, srid)
+    uncovered = func.ST_Difference(catchment, func.ST_GeomFromWKB(covered, srid))
+    return _population_in(session, dataset, uncovered, site, radius_m, srid)

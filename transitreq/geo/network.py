@@ -1,0 +1,214 @@
+"""The existing network around a site: nearest stops, routes passing by, stop spacing on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from geoalchemy2.shape import to_shape
+from shapely.geometry import Point
+from sqlalchemy import func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from transitreq.geo.metric import box_around, point_literal
+from transitreq.geo.spatial_index import in_box
+from transitreq.geo.sql import line_locate_point, metric
+from transitreq.models import Route, RouteStop, Stop
+
+# The nearest-stop search starts with this radius and doubles it until enough stops are found.
+_FIRST_SEARCH_RADIUS_M = 500.0
+_LARGEST_SEARCH_RADIUS_M = 32_000.0
+# Route geometries hold one line per direction; more parts than this are not examined.
+_MAX_ROUTE_PARTS = 8
+
+
+@dataclass(frozen=True)
+class NearbyStop:
+    stop_id: int
+    name: str
+    code: str | None
+    distance_m: float
+    routes: list[str]
+    trips_per_weekday: int
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class PassingRoute:
+    route_id: int
+    name: str
+    short_name: str
+    colour: str
+    distance_m: float
+    trips_per_weekday: int
+
+
+@dataclass(frozen=True)
+class StopSpacing:
+    """Where the site would sit between two consecutive stops of a route, along the route."""
+
+    route_id: int
+    previous_stop: str | None
+    previous_m: float | None
+    next_stop: str | None
+    next_m: float | None
+
+
+def _stops_within(session: Session, site: Point, radius_m: float, srid: int):
+    dialect_name = session.get_bind().dialect.name
+    site_metric = metric(point_literal(site.x, site.y), srid)
+    distance_m = func.ST_Distance(metric(Stop.location, srid), site_metric).label("distance_m")
+    statement = (
+        select(Stop, distance_m)
+        .where(in_box(dialect_name, Stop.location, box_around(site.x, site.y, radius_m)))
+        .where(distance_m <= radius_m)
+        .order_by(distance_m, Stop.id)
+    )
+    return session.execute(statement).all()
+
+
+def nearest_stops(session: Session, site: Point, srid: int, limit: int = 5) -> list[NearbyStop]:
+    """The ``limit`` stops nearest to the site, found by widening an indexed search."""
+    radius_m = _FIRST_SEARCH_RADIUS_M
+    rows = _stops_within(session, site, radius_m, srid)
+    while len(rows) < limit and radius_m < _LARGEST_SEARCH_RADIUS_M:
+        radius_m *= 2
+        rows = _stops_within(session, site, radius_m, srid)
+    rows = rows[:limit]
+    routes_by_stop = _route_names_by_stop(session, [stop.id for stop, _ in rows])
+    nearest = []
+    for stop, distance_m in rows:
+        location = to_shape(stop.location)
+        nearest.append(
+            NearbyStop(
+                stop_id=stop.id,
+                name=stop.name,
+                code=stop.code,
+                distance_m=float(distance_m),
+                routes=routes_by_stop.get(stop.id, []),
+                trips_per_weekday=stop.trips_per_weekday,
+                lat=location.y,
+                lon=location.x,
+            )
+        )
+    return nearest
+
+
+def _route_names_by_stop(session: Session, stop_ids: list[int]) -> dict[int, list[str]]:
+    if not stop_ids:
+        return {}
+    rows = session.execute(
+        select(RouteStop.stop_id, Route.short_name, Route.long_name)
+        .join(Route, Route.id == RouteStop.route_id)
+        .where(RouteStop.stop_id.in_(stop_ids))
+        .distinct()
+    )
+    names: dict[int, set[str]] = {}
+    for stop_id, short_name, long_name in rows:
+        names.setdefault(stop_id, set()).add(short_name or long_name)
+    return {stop_id: sorted(found) for stop_id, found in names.items()}
+
+
+def routes_within(session: Session, site: Point, radius_m: float, srid: int) -> list[PassingRoute]:
+    """Routes whose geometry comes within ``radius_m`` of the site, nearest first."""
+    dialect_name = session.get_bind().dialect.name
+    site_metric = metric(point_literal(site.x, site.y), srid)
+    distance_m = func.ST_Distance(metric(Route.path, srid), site_metric).label("distance_m")
+    statement = (
+        select(Route, distance_m)
+        .where(Route.path.is_not(None))
+        .where(in_box(dialect_name, Route.path, box_around(site.x, site.y, radius_m)))
+        .where(distance_m <= radius_m)
+        .order_by(distance_m, Route.id)
+    )
+    return [
+        PassingRoute(
+            route.id,
+            route.display_name,
+            route.short_name,
+            route.colour,
+            float(metres),
+            route.trips_per_weekday,
+        )
+        for route, metres in session.execute(statement)
+    ]
+
+
+def _route_parts(srid: int, route_ids: list[int]):
+    """Each route's lines (one per direction) in the metric CRS, numbered from 1."""
+    numbers = union_all(
+        *(select(literal(number).label("n")) for number in range(1, _MAX_ROUTE_PARTS + 1))
+    ).subquery()
+    return (
+        select(
+            Route.id.label("route_id"),
+            numbers.c.n.label("part"),
+            func.ST_GeometryN(metric(Route.path, srid), numbers.c.n).label("line"),
+        )
+        .join(numbers, numbers.c.n <= func.ST_NumGeometries(Route.path))
+        .where(Route.id.in_(route_ids))
+    )
+
+
+# Stops farther than this from the site are not considered as its neighbours along a route.
+SPACING_SEARCH_M = 3000.0
+
+
+def stop_spacing(
+    session: Session, site: Point, srid: int, route_ids: list[int], on_route_m: float
+) -> list[StopSpacing]:
+    """For each route, the previous and next stop along it from the site, in metres along.
+
+    Each route line (direction) is measured separately, and the one nearest the site is used;
+    a stop belongs to that line when within ``on_route_m`` of it.
+    """
+    if not route_ids:
+        return []
+    dialect_name = session.get_bind().dialect.name
+    # Materialised so each route line is projected once, not once per stop compared with it.
+    parts = _route_parts(srid, route_ids).cte("route_parts").prefix_with("MATERIALIZED")
+    site_metric = metric(point_literal(site.x, site.y), srid)
+    stop_metric = metric(Stop.location, srid)
+
+    def along_m(geometry):
+        return line_locate_point(dialect_name, parts.c.line, geometry) * func.ST_Length(
+            parts.c.line
+        )
+
+    statement = (
+        select(
+            parts.c.route_id,
+            parts.c.part,
+            Stop.name,
+            along_m(stop_metric).label("stop_along_m"),
+            func.ST_Distance(parts.c.line, stop_metric).label("stop_off_m"),
+            along_m(site_metric).label("site_along_m"),
+            func.ST_Distance(parts.c.line, site_metric).label("site_off_m"),
+        )
+        .select_from(parts)
+        .join(RouteStop, RouteStop.route_id == parts.c.route_id)
+        .join(Stop, Stop.id == RouteStop.stop_id)
+        .where(in_box(dialect_name, Stop.location, box_around(site.x, site.y, SPACING_SEARCH_M)))
+    )
+    rows = session.execute(statement).all()
+    return [_spacing_on_nearest_line(route_id, rows, on_route_m) for route_id in route_ids]
+
+
+def _spacing_on_nearest_line(route_id: int, rows, on_route_m: float) -> StopSpacing:
+    own = [row for row in rows if row.route_id == route_id]
+    if not own:
+        return StopSpacing(route_id, None, None, None, None)
+    nearest_part = min(own, key=lambda row: row.site_off_m).part
+    on_line = [row for row in own if row.part == nearest_part and row.stop_off_m <= on_route_m]
+    site_along_m = own[[row.part for row in own].index(nearest_part)].site_along_m
+    before = [row for row in on_line if row.stop_along_m <= site_along_m]
+    after = [row for row in on_line if row.stop_along_m > site_along_m]
+    previous = max(before, key=lambda row: row.stop_along_m, default=None)
+    following = min(after, key=lambda row: row.stop_along_m, default=None)
+    return StopSpacing(
+        route_id,
+        previous.name if previous else None,
+        float(site_along_m - previous.stop_along_m) if previous else None,
+        following.name if following else None,
+        float(following.stop_along_m - site_along_m) if following else None,
+    )

@@ -1,0 +1,166 @@
+"""A planner's evidence for a candidate stop site, each number one geometry query in metres."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shapely.geometry import Point
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from transitreq.errors import ValidationFailed
+from transitreq.geo.catchment import population_newly_served, population_within
+from transitreq.geo.metric_crs import metric_srid
+from transitreq.geo.nearby import requests_within
+from transitreq.geo.network import (
+    NearbyStop,
+    PassingRoute,
+    StopSpacing,
+    nearest_stops,
+    routes_within,
+    stop_spacing,
+)
+from transitreq.models import PopulationDataset, RequestStatus
+from transitreq.services.placement import placement_problem
+from transitreq.services.scoring import Score, ScoreWeights, score_site
+
+# Requests that still speak for demand at a place: not turned down, not merged elsewhere.
+_DEMAND_STATUSES = (
+    RequestStatus.SUBMITTED,
+    RequestStatus.UNDER_REVIEW,
+    RequestStatus.NEEDS_INFO,
+    RequestStatus.APPROVED,
+)
+MAX_RADIUS_M = 3000
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    catchment_radii_m: tuple[int, ...] = (400, 800)
+    pass_by_m: float = 50.0
+    min_stop_spacing_m: float = 300.0
+    demand_radius_m: float = 300.0
+    metric_srid: int = 0
+    weights: ScoreWeights = field(default_factory=ScoreWeights)
+
+
+@dataclass(frozen=True)
+class Catchment:
+    radius_m: int
+    population: float | None
+    newly_served: float | None
+
+
+@dataclass(frozen=True)
+class Demand:
+    radius_m: float
+    requests: int
+    supporters: int
+
+    @property
+    def residents(self) -> int:
+        """Everyone asking: each request's reporter plus its supporters."""
+        return self.requests + self.supporters
+
+
+@dataclass(frozen=True)
+class SiteEvaluation:
+    lat: float
+    lon: float
+    metric_srid: int
+    placement_problem: str | None
+    population_dataset: str | None
+    catchments: list[Catchment]
+    nearest_stops: list[NearbyStop]
+    routes_in_catchment: list[PassingRoute]
+    routes_passing_by: list[PassingRoute]
+    spacing: list[StopSpacing]
+    too_close_to_a_stop: bool
+    demand: Demand
+    score: Score
+
+
+def parse_radii(text: str) -> tuple[int, ...]:
+    """ "400,800" → (400, 800); each a whole number of metres from 1 to MAX_RADIUS_M."""
+    try:
+        radii = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise ValidationFailed({"radii": "radii must be whole metres, e.g. 400,800."}) from None
+    if not radii or len(radii) > 4 or not all(1 <= radius <= MAX_RADIUS_M for radius in radii):
+        raise ValidationFailed({"radii": f"Give one to four radii from 1 to {MAX_RADIUS_M} m."})
+    return radii
+
+
+def current_population_dataset(
+    session: Session, name: str | None = None
+) -> PopulationDataset | None:
+    """The named dataset, or the one imported last."""
+    statement = select(PopulationDataset)
+    if name:
+        dataset = session.scalars(statement.where(PopulationDataset.name == name)).first()
+        if dataset is None:
+            raise ValidationFailed({"dataset": f"No population dataset is called “{name}”."})
+        return dataset
+    return session.scalars(
+        statement.order_by(PopulationDataset.imported_at.desc(), PopulationDataset.id.desc())
+    ).first()
+
+
+def _catchments(session, dataset, site, radii, srid) -> list[Catchment]:
+    if dataset is None:
+        return [Catchment(radius, None, None) for radius in radii]
+    return [
+        Catchment(
+            radius,
+            population_within(session, dataset, site, radius, srid),
+            population_newly_served(session, dataset, site, radius, srid),
+        )
+        for radius in radii
+    ]
+
+
+def _demand(session: Session, site: Point, radius_m: float) -> Demand:
+    nearby = requests_within(session, site, radius_m, _DEMAND_STATUSES, limit=1000)
+    return Demand(radius_m, len(nearby), sum(item.supporter_count for item, _ in nearby))
+
+
+def evaluate_site(
+    session: Session,
+    site: Point,
+    settings: EvaluationSettings,
+    dataset_name: str | None = None,
+) -> SiteEvaluation:
+    """Everything a planner weighs about a stop at ``site``; reads only, writes nothing."""
+    srid = metric_srid(session, settings.metric_srid, site.x, site.y)
+    dataset = current_population_dataset(session, dataset_name)
+    catchments = _catchments(session, dataset, site, settings.catchment_radii_m, srid)
+    in_catchment = routes_within(session, site, max(settings.catchment_radii_m), srid)
+    passing = [route for route in in_catchment if route.distance_m <= settings.pass_by_m]
+    spacing = stop_spacing(
+        session, site, srid, [route.route_id for route in passing], settings.pass_by_m
+    )
+    too_close = any(
+        distance_m is not None and distance_m < settings.min_stop_spacing_m
+        for item in spacing
+        for distance_m in (item.previous_m, item.next_m)
+    )
+    demand = _demand(session, site, settings.demand_radius_m)
+    first = catchments[0]
+    score = score_site(
+        settings.weights, first.newly_served or 0.0, demand.residents, len(passing), too_close
+    )
+    return SiteEvaluation(
+        lat=site.y,
+        lon=site.x,
+        metric_srid=srid,
+        placement_problem=placement_problem(session, site),
+        population_dataset=dataset.name if dataset else None,
+        catchments=catchments,
+        nearest_stops=nearest_stops(session, site, srid),
+        routes_in_catchment=in_catchment,
+        routes_passing_by=passing,
+        spacing=spacing,
+        too_close_to_a_stop=too_close,
+        demand=demand,
+        score=score,
+    )

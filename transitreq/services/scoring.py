@@ -1,0 +1,96 @@
+"""The site score: a weighted, capped sum of what planners weigh, explained term by term.
+
+score = 100 × Σ weightᵢ × min(valueᵢ / full_atᵢ, 1) / Σ weightᵢ, then reduced by the spacing
+penalty (a share of the score) when the site is closer than the minimum spacing to an existing
+stop on a route passing by. Weights and the values that earn full marks are deployment settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ScoreWeights:
+    newly_served: float = 50.0
+    demand: float = 25.0
+    routes_passing: float = 25.0
+    # Values that earn the full weight: people newly within walking distance, residents asking
+    # (requesters and supporters), routes that could call with no detour.
+    newly_served_full_at: float = 2000.0
+    demand_full_at: float = 30.0
+    routes_passing_full_at: float = 2.0
+    # Share of the score taken away when the site is too close to an existing stop.
+    spacing_penalty: float = 0.5
+
+
+@dataclass(frozen=True)
+class ScoreTerm:
+    name: str
+    label: str
+    value: float
+    full_at: float
+    weight: float
+    points: float
+
+
+@dataclass(frozen=True)
+class Score:
+    total: float
+    terms: list[ScoreTerm]
+    spacing_penalty_applied: bool
+    formula: str
+
+
+FORMULA = (
+    "100 × Σ weight × min(value ÷ full-marks value, 1) ÷ Σ weight, "
+    "less the spacing penalty when the site is too close to an existing stop"
+)
+
+
+def score_site(
+    weights: ScoreWeights,
+    newly_served: float,
+    demand: float,
+    routes_passing: int,
+    too_close_to_a_stop: bool,
+) -> Score:
+    inputs = (
+        (
+            "newly_served",
+            "People newly within walking distance",
+            newly_served,
+            weights.newly_served_full_at,
+            weights.newly_served,
+        ),
+        (
+            "demand",
+            "Residents asking (requests and supporters)",
+            demand,
+            weights.demand_full_at,
+            weights.demand,
+        ),
+        (
+            "routes_passing",
+            "Routes that could call with no detour",
+            routes_passing,
+            weights.routes_passing_full_at,
+            weights.routes_passing,
+        ),
+    )
+    total_weight = sum(weight for *_, weight in inputs) or 1.0
+    terms = [
+        ScoreTerm(
+            name,
+            label,
+            float(value),
+            full_at,
+            weight,
+            100.0 * weight * min(value / full_at, 1.0) / total_weight if full_at else 0.0,
+        )
+        for name, label, value, full_at, weight in inputs
+    ]
+    total = sum(term.points for term in terms)
+    if too_close_to_a_stop:
+        total *= 1.0 - weights.spacing_penalty
+    return Score(round(total, 1), terms, too_close_to_a_stop, FORMULA)
