@@ -7,7 +7,7 @@ catchment (areal weighting); a point counts whole when inside. All areas are in 
 from __future__ import annotations
 
 from shapely.geometry import Point
-from sqlalchemy import Float, case, cast, func, literal, select
+from sqlalchemy import Float, Select, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from transitreq.geo.metric import box_around, point_literal
@@ -16,11 +16,19 @@ from transitreq.geo.sql import circle, intersects, metric
 from transitreq.models import POINTS, PopulationDataset, PopulationUnit, Stop
 
 
-def _population_in(
-    session: Session, dataset: PopulationDataset, region, site: Point, radius_m: float, srid: int
-) -> float:
-    """Sum of population inside ``region`` (a metric-CRS geometry within ``radius_m`` of site)."""
-    dialect_name = session.get_bind().dialect.name
+def population_statement(
+    dialect_name: str,
+    dataset: PopulationDataset,
+    region,
+    site: Point,
+    radius_m: float,
+    srid: int,
+) -> Select:
+    """The query summing population inside ``region``; separate so tests can EXPLAIN it.
+
+    ``region`` is a metric-CRS geometry lying within ``radius_m`` of the site, so candidate
+    units are found through the spatial index in the box around that circle.
+    """
     candidates = (
         select(
             PopulationUnit.population.label("population"),
@@ -38,15 +46,27 @@ def _population_in(
             else_=cast(func.ST_Area(func.ST_Intersection(candidates.c.shape, region)), Float)
             / func.ST_Area(candidates.c.shape),
         )
-    statement = select(func.coalesce(func.sum(candidates.c.population * share), literal(0.0)))
+    return select(func.coalesce(func.sum(candidates.c.population * share), literal(0.0)))
+
+
+def _population_in(
+    session: Session, dataset: PopulationDataset, region, site: Point, radius_m: float, srid: int
+) -> float:
+    dialect_name = session.get_bind().dialect.name
+    statement = population_statement(dialect_name, dataset, region, site, radius_m, srid)
     return float(session.scalar(statement) or 0.0)
+
+
+def catchment_circle(site: Point, radius_m: float, srid: int):
+    """The walking catchment as a metric-CRS polygon expression."""
+    return circle(metric(point_literal(site.x, site.y), srid), radius_m)
 
 
 def population_within(
     session: Session, dataset: PopulationDataset, site: Point, radius_m: float, srid: int
 ) -> float:
     """People living within ``radius_m`` of ``site``."""
-    catchment = circle(metric(point_literal(site.x, site.y), srid), radius_m)
+    catchment = catchment_circle(site, radius_m, srid)
     return _population_in(session, dataset, catchment, site, radius_m, srid)
 
 
@@ -68,7 +88,7 @@ def population_newly_served(
     session: Session, dataset: PopulationDataset, site: Point, radius_m: float, srid: int
 ) -> float:
     """People within ``radius_m`` of the site who are not within ``radius_m`` of any stop today."""
-    catchment = circle(metric(point_literal(site.x, site.y), srid), radius_m)
+    catchment = catchment_circle(site, radius_m, srid)
     covered = covered_by_stops(session, site, radius_m, srid)
     if covered is None:
         return _population_in(session, dataset, catchment, site, radius_m, srid)
