@@ -69,7 +69,12 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, module=sqlean.dbapi2)
         event.listen(engine, "connect", _prepare_spatialite_connection)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Parallel workers start as fresh processes without PostGIS's PROJ and geometry caches, so a
+    # transform-heavy query pays ~20 ms of set-up per worker: far more than parallelism saves on
+    # the short, index-driven queries a web request makes.
+    return create_engine(
+        url, pool_pre_ping=True, connect_args={"options": "-c max_parallel_workers_per_gather=0"}
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -29,6 +29,9 @@ def population_statement(
     ``region`` is a metric-CRS geometry lying within ``radius_m`` of the site, so candidate
     units are found through the spatial index in the box around that circle.
     """
+    # An uncorrelated scalar subquery is computed once per statement on both backends (and lets
+    # PostGIS reuse one prepared geometry), instead of once per candidate unit.
+    region = select(region).scalar_subquery()
     candidates = (
         select(
             PopulationUnit.population.label("population"),
@@ -80,8 +83,8 @@ def covered_by_stops(session: Session, site: Point, radius_m: float, srid: int) 
     statement = select(func.ST_AsBinary(union)).where(
         in_box(dialect_name, Stop.location, box_around(site.x, site.y, 2 * radius_m))
     )
-    covered = session.scalar(statement)
-    return bytes(covered) if covered is not None else None
+    blob = session.scalar(statement)
+    return bytes(blob) if blob is not None else None
 
 
 def population_newly_served(

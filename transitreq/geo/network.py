@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from transitreq.geo.metric import box_around, point_literal
 from transitreq.geo.spatial_index import in_box
-from transitreq.geo.sql import line_locate_point, metric
+from transitreq.geo.sql import clipped_to_box, line_locate_point, metric
 from transitreq.models import Route, RouteStop, Stop
+from transitreq.models.transit import display_name
 
 # The nearest-stop search starts with this radius and doubles it until enough stops are found.
 _FIRST_SEARCH_RADIUS_M = 500.0
@@ -110,27 +111,43 @@ def _route_names_by_stop(session: Session, stop_ids: list[int]) -> dict[int, lis
 
 
 def routes_within(session: Session, site: Point, radius_m: float, srid: int) -> list[PassingRoute]:
-    """Routes whose geometry comes within ``radius_m`` of the site, nearest first."""
+    """Routes whose geometry comes within ``radius_m`` of the site, nearest first.
+
+    Each candidate's line is projected and measured once, and only the few columns shown are
+    read back: route geometries are long, and fetching them would cost more than the query.
+    """
     dialect_name = session.get_bind().dialect.name
     site_metric = metric(point_literal(site.x, site.y), srid)
-    distance_m = func.ST_Distance(metric(Route.path, srid), site_metric).label("distance_m")
-    statement = (
-        select(Route, distance_m)
+    box = box_around(site.x, site.y, radius_m)
+    nearby_part = metric(clipped_to_box(dialect_name, Route.path, box), srid)
+    candidates = (
+        select(
+            Route.id,
+            Route.long_name,
+            Route.short_name,
+            Route.gtfs_route_id,
+            Route.colour,
+            Route.trips_per_weekday,
+            func.ST_Distance(nearby_part, site_metric).label("distance_m"),
+        )
         .where(Route.path.is_not(None))
-        .where(in_box(dialect_name, Route.path, box_around(site.x, site.y, radius_m)))
-        .where(distance_m <= radius_m)
-        .order_by(distance_m, Route.id)
+        .where(in_box(dialect_name, Route.path, box))
+        .subquery()
     )
+    statement = select(candidates).where(candidates.c.distance_m <= radius_m)
+    # Routes sharing a street are equally near; order them to the centimetre, then by id, so
+    # both backends list them alike despite last-digit differences in the arithmetic.
+    rows = sorted(session.execute(statement), key=lambda row: (round(row.distance_m, 2), row.id))
     return [
         PassingRoute(
-            route.id,
-            route.display_name,
-            route.short_name,
-            route.colour,
-            float(metres),
-            route.trips_per_weekday,
+            route_id=row.id,
+            name=display_name(row.short_name, row.long_name, row.gtfs_route_id),
+            short_name=row.short_name,
+            colour=row.colour,
+            distance_m=float(row.distance_m),
+            trips_per_weekday=row.trips_per_weekday,
         )
-        for route, metres in session.execute(statement)
+        for row in rows
     ]
 
 

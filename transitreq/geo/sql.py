@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 
+from transitreq.geo.metric import BoundingBox
+
 # Segments per quarter circle when a catchment circle becomes a polygon: 32 keeps the polygon's
 # area within 0.04 % of the true circle, and naming it makes both backends draw the same one.
 CIRCLE_QUADRANT_SEGMENTS = 32
@@ -33,3 +35,17 @@ def is_true(dialect_name: str, predicate) -> ColumnElement[bool]:
 
 def intersects(dialect_name: str, geometry, other) -> ColumnElement[bool]:
     return is_true(dialect_name, func.ST_Intersects(geometry, other))
+
+
+def clipped_to_box(dialect_name: str, geometry, box: BoundingBox) -> ColumnElement:
+    """The part of a WGS 84 geometry inside ``box``: long lines are cut before projecting.
+
+    Every point within a search radius of a site lies in the box around that circle, so the
+    distance from the site to the clipped line equals the distance to the whole line whenever
+    it is within the radius.
+    """
+    if dialect_name == "postgresql":
+        envelope = func.ST_MakeEnvelope(box.min_lon, box.min_lat, box.max_lon, box.max_lat, 4326)
+        return func.ST_ClipByBox2D(geometry, envelope)
+    envelope = func.BuildMbr(box.min_lon, box.min_lat, box.max_lon, box.max_lat, 4326)
+    return func.ST_Intersection(geometry, envelope)

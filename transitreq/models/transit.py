@@ -66,9 +66,7 @@ class Route(Base):
 
     @property
     def display_name(self) -> str:
-        if self.short_name and self.long_name:
-            return f"{self.short_name} {self.long_name}"
-        return self.short_name or self.long_name or self.gtfs_route_id
+        return display_name(self.short_name, self.long_name, self.gtfs_route_id)
 
 
 class RouteStop(Base):
@@ -86,3 +84,10 @@ class RouteStop(Base):
 
     route: Mapped[Route] = relationship(back_populates="calls")
     stop: Mapped[Stop] = relationship(back_populates="calls")
+
+
+def display_name(short_name: str, long_name: str, gtfs_route_id: str) -> str:
+    """How a route is named to people: "7 Northgate Line", or whichever part it has."""
+    if short_name and long_name:
+        return f"{short_name} {long_name}"
+    return short_name or long_name or gtfs_route_id
