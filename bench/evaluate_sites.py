@@ -166,7 +166,8 @@ def main() -> None:
             databases.drop_postgis_database(url)
     print()
     print(
-        "| backend | data | evaluation median | p95 | bare-SQL floor median | p95 | median ÷ floor |"
+        "| backend | data | evaluation median | p95 | bare-SQL floor median | p95"
+        " | median ÷ floor |"
     )
     print("|---|---|---:|---:|---:|---:|---:|")
     for backend, label, median, p95, floor_median, floor_p95 in rows:
