@@ -66,8 +66,17 @@ def _routes(rng: np.random.Generator, count: int) -> list[np.ndarray]:
 def _stops_along(routes: list[np.ndarray], total_stops: int) -> list[np.ndarray]:
     """Stops spread evenly along each route so that there are ``total_stops`` in all."""
     lengths = np.array([shapely.LineString(route).length for route in routes])
-    per_route = np.maximum(2, np.round(total_stops * lengths / lengths.sum()).astype(int))
-    per_route[-1] += total_stops - per_route.sum()
+    per_route = np.maximum(2, np.floor(total_stops * lengths / lengths.sum()).astype(int))
+    # Hand out (or take back) the rounding difference one stop at a time, longest routes first.
+    longest_first = np.argsort(-lengths)
+    turn = 0
+    while per_route.sum() != total_stops:
+        route = longest_first[turn % len(routes)]
+        if per_route.sum() < total_stops:
+            per_route[route] += 1
+        elif per_route[route] > 2:
+            per_route[route] -= 1
+        turn += 1
     return [
         np.array(shapely.LineString(route).interpolate(np.linspace(0, 1, n), normalized=True))
         for route, n in zip(routes, per_route, strict=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from geoalchemy2 import WKBElement
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point, mapping
+from shapely.geometry.base import BaseGeometry
 
 # Seven decimals of a degree is about a centimetre: more only bloats the payload.
 COORDINATE_DECIMALS = 7
@@ -17,14 +19,16 @@ def _rounded(coordinates: Any) -> Any:
     return [_rounded(part) for part in coordinates]
 
 
-def geometry_to_geojson(geometry) -> dict[str, Any]:
+def geometry_to_geojson(geometry: WKBElement | BaseGeometry) -> dict[str, Any]:
     """A GeoJSON geometry object from a stored geometry (WKB element) or a Shapely geometry."""
     shape = geometry if hasattr(geometry, "geom_type") else to_shape(geometry)
     as_mapping = mapping(shape)
     return {"type": as_mapping["type"], "coordinates": _rounded(as_mapping["coordinates"])}
 
 
-def feature(geometry, properties: dict[str, Any], feature_id: Any = None) -> dict[str, Any]:
+def feature(
+    geometry: WKBElement | BaseGeometry, properties: dict[str, Any], feature_id: Any = None
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "type": "Feature",
         "geometry": geometry_to_geojson(geometry),
@@ -39,5 +43,5 @@ def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def as_point(geometry) -> Point:
+def as_point(geometry: WKBElement) -> Point:
     return to_shape(geometry)

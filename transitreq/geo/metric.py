@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from geoalchemy2 import Geography
 from sqlalchemy import cast, func
@@ -50,7 +51,9 @@ def point_literal(lon: float, lat: float) -> ColumnElement:
     return func.ST_GeomFromText(f"POINT({lon!r} {lat!r})", WGS84_SRID)
 
 
-def geodesic_distance_m(dialect_name: str, geometry, other) -> ColumnElement:
+def geodesic_distance_m(
+    dialect_name: str, geometry: ColumnElement[Any], other: ColumnElement[Any]
+) -> ColumnElement[float]:
     """Distance in metres on the WGS 84 ellipsoid between two SRID 4326 geometries.
 
     PostGIS measures geography on the spheroid; SpatiaLite's three-argument ``ST_Distance`` with

@@ -6,8 +6,11 @@ R*Tree implicitly: the query has to ask the ``SpatialIndex`` virtual table for r
 
 from __future__ import annotations
 
+from typing import Any
+
 from geoalchemy2 import Geometry
 from sqlalchemy import Integer, String, column, func, select, table
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from transitreq.geo.metric import BoundingBox
@@ -22,7 +25,9 @@ _spatialite_index = table(
 )
 
 
-def in_box(dialect_name: str, geometry_column, box: BoundingBox) -> ColumnElement[bool]:
+def in_box(
+    dialect_name: str, geometry_column: InstrumentedAttribute[Any], box: BoundingBox
+) -> ColumnElement[bool]:
     """True for rows whose geometry's bounding box meets ``box``, found through the index."""
     if dialect_name == "postgresql":
         envelope = func.ST_MakeEnvelope(

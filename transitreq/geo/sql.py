@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -12,32 +14,36 @@ from transitreq.geo.metric import BoundingBox
 CIRCLE_QUADRANT_SEGMENTS = 32
 
 
-def metric(geometry, srid: int) -> ColumnElement:
+# A geometry in SQL: a mapped geometry column or any expression built from one.
+SqlGeometry = ColumnElement[Any]
+
+
+def metric(geometry: SqlGeometry, srid: int) -> SqlGeometry:
     """A WGS 84 geometry expression in the metric CRS ``srid``."""
     return func.ST_Transform(geometry, srid)
 
 
-def circle(centre_metric, radius_m: float) -> ColumnElement:
+def circle(centre_metric: SqlGeometry, radius_m: float) -> SqlGeometry:
     return func.ST_Buffer(centre_metric, radius_m, CIRCLE_QUADRANT_SEGMENTS)
 
 
-def line_locate_point(dialect_name: str, line, point) -> ColumnElement:
+def line_locate_point(dialect_name: str, line: SqlGeometry, point: SqlGeometry) -> ColumnElement:
     """Fraction (0–1) along ``line`` of the point on it nearest to ``point``."""
     if dialect_name == "postgresql":
         return func.ST_LineLocatePoint(line, point)
     return func.ST_Line_Locate_Point(line, point)
 
 
-def is_true(dialect_name: str, predicate) -> ColumnElement[bool]:
+def is_true(dialect_name: str, predicate: ColumnElement[Any]) -> ColumnElement[bool]:
     """A spatial predicate as a boolean: SpatiaLite answers 1, 0 or -1 (error)."""
     return predicate if dialect_name == "postgresql" else predicate == 1
 
 
-def intersects(dialect_name: str, geometry, other) -> ColumnElement[bool]:
+def intersects(dialect_name: str, geometry: SqlGeometry, other: SqlGeometry) -> ColumnElement[bool]:
     return is_true(dialect_name, func.ST_Intersects(geometry, other))
 
 
-def clipped_to_box(dialect_name: str, geometry, box: BoundingBox) -> ColumnElement:
+def clipped_to_box(dialect_name: str, geometry: SqlGeometry, box: BoundingBox) -> SqlGeometry:
     """The part of a WGS 84 geometry inside ``box``: long lines are cut before projecting.
 
     Every point within a search radius of a site lies in the box around that circle, so the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -47,7 +47,7 @@ class PopulationUnit(Base):
         ForeignKey("population_datasets.id", ondelete="CASCADE"), index=True
     )
     # POLYGON, MULTIPOLYGON or POINT in one column; the dataset says which kind it holds.
-    geom = mapped_column(Geometry("GEOMETRY", srid=WGS84_SRID), nullable=False)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=WGS84_SRID), nullable=False)
     population: Mapped[float] = mapped_column(Float)
     attributes: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
 

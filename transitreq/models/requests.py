@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -69,7 +69,7 @@ class StopRequest(Base):
     # ServedGroup values ticked on the form, in the form's order.
     served_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     landmark: Mapped[str] = mapped_column(String(200), default="")
-    location = mapped_column(Geometry("POINT", srid=WGS84_SRID), nullable=False)
+    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84_SRID), nullable=False)
     status: Mapped[RequestStatus] = mapped_column(
         _enum_column(RequestStatus, 20), default=RequestStatus.SUBMITTED, index=True
     )

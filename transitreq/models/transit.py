@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,7 +16,9 @@ class ServiceArea(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
-    boundary = mapped_column(Geometry("MULTIPOLYGON", srid=WGS84_SRID), nullable=False)
+    boundary: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=WGS84_SRID), nullable=False
+    )
 
 
 class Stop(Base):
@@ -33,7 +35,7 @@ class Stop(Base):
     gtfs_stop_id: Mapped[str] = mapped_column(String(64))
     code: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
-    location = mapped_column(Geometry("POINT", srid=WGS84_SRID), nullable=False)
+    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84_SRID), nullable=False)
     # Departures on a representative weekday, over all routes calling here.
     trips_per_weekday: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -56,7 +58,9 @@ class Route(Base):
     colour: Mapped[str] = mapped_column(String(6), default="1F6FD1")
     text_colour: Mapped[str] = mapped_column(String(6), default="FFFFFF")
     # The main pattern's shape in each direction.
-    path = mapped_column(Geometry("MULTILINESTRING", srid=WGS84_SRID), nullable=True)
+    path: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTILINESTRING", srid=WGS84_SRID), nullable=True
+    )
     # Trips on a representative weekday, both directions together.
     trips_per_weekday: Mapped[int] = mapped_column(Integer, default=0)
 
