@@ -91,7 +91,87 @@ def import_gtfs_command(source: Path, feed: str | None) -> None:
     )
 
 
+def _run_import(load):
+    """Run ``load(session, progress)`` on an up-to-date schema; a refused file exits with 1.
+
+    The importer's one-line message (file, row, field, problem) is all the operator sees.
+    """
+    from transitreq.errors import ImportFailed
+
+    migrate.upgrade(_engine())
+    session = current_app.extensions["transitreq.sessionmaker"]()
+    progress = _ProgressBars()
+    try:
+        return load(session, progress)
+    except ImportFailed as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        progress.close()
+        session.close()
+
+
+@click.command("import-population")
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--population-field", required=True, help="Column holding each unit's head count.")
+@click.option("--name", help="Dataset name (default: the file name); re-importing it replaces it.")
+@click.option(
+    "--extra-field", "extra_fields", multiple=True, help="Another numeric column to keep (repeat)."
+)
+@click.option("--layer", help="GeoPackage layer to read, when the file has several.")
+@click.option("--lon-field", default="lon", show_default=True, help="CSV longitude (or x) column.")
+@click.option("--lat-field", default="lat", show_default=True, help="CSV latitude (or y) column.")
+@click.option("--crs", "source_crs", help="CRS of the coordinates, e.g. EPSG:3067.")
+@with_appcontext
+def import_population_command(
+    source: Path,
+    population_field: str,
+    name: str | None,
+    extra_fields: tuple[str, ...],
+    layer: str | None,
+    lon_field: str,
+    lat_field: str,
+    source_crs: str | None,
+) -> None:
+    """Load a population layer (GeoPackage, GeoJSON or CSV of points), checked whole first."""
+    from transitreq.importers.population import import_population
+
+    summary = _run_import(
+        lambda session, progress: import_population(
+            session,
+            source,
+            name=name or source.stem,
+            population_field=population_field,
+            extra_fields=extra_fields,
+            layer=layer,
+            lon_field=lon_field,
+            lat_field=lat_field,
+            source_crs=source_crs,
+            progress=progress,
+        )
+    )
+    click.echo(
+        f"Population dataset {summary.name!r} loaded: {summary.units} units "
+        f"({summary.geometry_kind}), {summary.total_population:,.0f} people."
+    )
+
+
+@click.command("import-areas")
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--name-field", default="name", show_default=True, help="Property naming each area.")
+@with_appcontext
+def import_areas_command(source: Path, name_field: str) -> None:
+    """Load service-area boundaries from GeoJSON, replacing areas of the same names only."""
+    from transitreq.importers.areas import import_service_areas
+
+    summary = _run_import(
+        lambda session, _progress: import_service_areas(session, source, name_field=name_field)
+    )
+    click.echo(f"Service areas loaded: {', '.join(summary.names)}.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(init_db_command)
+    app.cli.add_command(import_population_command)
+    app.cli.add_command(import_areas_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(import_gtfs_command)
