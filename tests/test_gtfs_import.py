@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from tests.factories import WGS84
 from transitreq.errors import ImportFailed
+from transitreq.importers.demo_city import DEMO_FEED, seed_demo_city
 from transitreq.importers.gtfs import import_gtfs
 from transitreq.models import Route, RouteStop, Stop
 
@@ -515,3 +516,11 @@ def test_the_command_line_names_the_problem_and_fails(app, tmp_path):
     assert result.stderr.strip().splitlines()[-1] == (
         "Error: city.zip: stops.txt, row 3, field 'stop_lat': '60,17' is not a number"
     )
+
+
+def test_the_demo_city_feed_name_cannot_be_overwritten_by_an_import(session, tmp_path):
+    seed_demo_city(session)
+    before = network(session)
+    with pytest.raises(ImportFailed, match="kept for the demo city"):
+        import_gtfs(session, zip_feed(tmp_path), DEMO_FEED)
+    assert network(session) == before

@@ -1,15 +1,20 @@
-"""``flask`` commands for operators: build the database and load the demo city."""
+"""``flask`` commands for operators: build the database, load the demo city, import datasets."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from transitreq import migrate
+
+T = TypeVar("T")
 
 
 def _engine():
@@ -38,7 +43,7 @@ def seed_demo_command() -> None:
         session.close()
     click.echo(
         f"Demo city loaded: {counts['routes']} routes, {counts['stops']} stops, "
-        f"{counts['requests']} requests."
+        f"{counts['requests']} requests, {counts['population']:,} residents."
     )
 
 
@@ -65,33 +70,7 @@ class _ProgressBars:
             self._bar = None
 
 
-@click.command("import-gtfs")
-@click.argument("source", type=click.Path(path_type=Path))
-@click.option("--feed", help="Dataset name to store it under (default: the file or folder name).")
-@with_appcontext
-def import_gtfs_command(source: Path, feed: str | None) -> None:
-    """Load a GTFS feed (zip or folder), replacing an earlier import of the same feed only."""
-    from transitreq.errors import ImportFailed
-    from transitreq.importers.gtfs import import_gtfs
-
-    migrate.upgrade(_engine())
-    session = current_app.extensions["transitreq.sessionmaker"]()
-    progress = _ProgressBars()
-    try:
-        summary = import_gtfs(session, source, feed or source.stem.lower(), progress)
-    except ImportFailed as error:
-        raise click.ClickException(error.message) from error
-    finally:
-        progress.close()
-        session.close()
-    routes = f"{summary.routes} route{'' if summary.routes == 1 else 's'}"
-    click.echo(
-        f"Feed {summary.feed!r} loaded: {summary.stops} stops, {routes}, "
-        f"{summary.trips_per_weekday} departures on {summary.service_date:%A %Y-%m-%d}."
-    )
-
-
-def _run_import(load):
+def _run_import(load: Callable[[Session, _ProgressBars], T]) -> T:
     """Run ``load(session, progress)`` on an up-to-date schema; a refused file exits with 1.
 
     The importer's one-line message (file, row, field, problem) is all the operator sees.
@@ -108,6 +87,26 @@ def _run_import(load):
     finally:
         progress.close()
         session.close()
+
+
+@click.command("import-gtfs")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--feed", help="Dataset name to store it under (default: the file or folder name).")
+@with_appcontext
+def import_gtfs_command(source: Path, feed: str | None) -> None:
+    """Load a GTFS feed (zip or folder), replacing an earlier import of the same feed only."""
+    from transitreq.importers.gtfs import import_gtfs
+
+    summary = _run_import(
+        lambda session, progress: import_gtfs(
+            session, source, feed or source.stem.lower(), progress
+        )
+    )
+    routes = f"{summary.routes} route{'' if summary.routes == 1 else 's'}"
+    click.echo(
+        f"Feed {summary.feed!r} loaded: {summary.stops} stops, {routes}, "
+        f"{summary.trips_per_weekday} departures on {summary.service_date:%A %Y-%m-%d}."
+    )
 
 
 @click.command("import-population")

@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session
 
 from transitreq.geo.metric import box_around, point_literal
 from transitreq.geo.spatial_index import in_box
-from transitreq.geo.sql import circle, intersects, metric
-from transitreq.models import POINTS, PopulationDataset, PopulationUnit, Stop
+from transitreq.geo.sql import SqlGeometry, circle, intersects, metric
+from transitreq.models import POINTS, WGS84_SRID, PopulationDataset, PopulationUnit, Stop
 
 
 def population_statement(
     dialect_name: str,
     dataset: PopulationDataset,
-    region,
+    region: SqlGeometry,
     site: Point,
     radius_m: float,
     srid: int,
@@ -27,28 +27,36 @@ def population_statement(
     """The query summing population inside ``region``; separate so tests can EXPLAIN it.
 
     ``region`` is a metric-CRS geometry lying within ``radius_m`` of the site, so candidate
-    units are found through the spatial index in the box around that circle.
+    units are found through the spatial index in the box around that circle. Each region is an
+    uncorrelated scalar subquery: computed once per statement on both backends (and one prepared
+    geometry for PostGIS), never once per unit.
     """
-    # An uncorrelated scalar subquery is computed once per statement on both backends (and lets
-    # PostGIS reuse one prepared geometry), instead of once per candidate unit.
+    box = box_around(site.x, site.y, radius_m)
+    near_site = (PopulationUnit.dataset_id == dataset.id) & in_box(
+        dialect_name, PopulationUnit.geom, box
+    )
+    if dataset.geometry_kind == POINTS:
+        # Whether a point lies inside does not depend on the CRS, so the region (drawn in
+        # metres) is brought to WGS 84 once rather than every candidate point to metres.
+        region_wgs84 = select(func.ST_Transform(region, WGS84_SRID)).scalar_subquery()
+        inside = intersects(dialect_name, PopulationUnit.geom, region_wgs84)
+        return select(
+            func.coalesce(func.sum(PopulationUnit.population), literal(0.0))
+        ).where(near_site & inside)
     region = select(region).scalar_subquery()
     candidates = (
         select(
             PopulationUnit.population.label("population"),
             metric(PopulationUnit.geom, srid).label("shape"),
         )
-        .where(PopulationUnit.dataset_id == dataset.id)
-        .where(in_box(dialect_name, PopulationUnit.geom, box_around(site.x, site.y, radius_m)))
+        .where(near_site)
         .subquery()
     )
-    if dataset.geometry_kind == POINTS:
-        share = case((intersects(dialect_name, candidates.c.shape, region), 1.0), else_=0.0)
-    else:
-        share = case(
-            (func.ST_Area(candidates.c.shape) <= 0, 0.0),
-            else_=cast(func.ST_Area(func.ST_Intersection(candidates.c.shape, region)), Float)
-            / func.ST_Area(candidates.c.shape),
-        )
+    share = case(
+        (func.ST_Area(candidates.c.shape) <= 0, 0.0),
+        else_=cast(func.ST_Area(func.ST_Intersection(candidates.c.shape, region)), Float)
+        / func.ST_Area(candidates.c.shape),
+    )
     return select(func.coalesce(func.sum(candidates.c.population * share), literal(0.0)))
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from transitreq.db import unit_of_work
 from transitreq.errors import ImportFailed
+from transitreq.importers.demo_city import DEMO_FEED
 from transitreq.importers.gtfs_feed import Feed, Progress, read_feed
 from transitreq.models import WGS84_SRID, Route, RouteStop, Stop
 
@@ -80,6 +81,8 @@ def import_gtfs(
     if not 0 < len(feed) <= FEED_NAME_CHARS or feed != feed.strip():
         problem = f"the feed name {feed!r} must be 1 to {FEED_NAME_CHARS} characters, unpadded"
         raise ImportFailed(source.name, problem)
+    if feed == DEMO_FEED:
+        raise ImportFailed(source.name, f"the feed name {feed!r} is kept for the demo city")
     parsed = read_feed(source, progress)
     service = weekday_service(parsed)
     patterns = main_patterns(parsed, service.departures)
