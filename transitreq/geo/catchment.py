@@ -40,9 +40,9 @@ def population_statement(
         # metres) is brought to WGS 84 once rather than every candidate point to metres.
         region_wgs84 = select(func.ST_Transform(region, WGS84_SRID)).scalar_subquery()
         inside = intersects(dialect_name, PopulationUnit.geom, region_wgs84)
-        return select(
-            func.coalesce(func.sum(PopulationUnit.population), literal(0.0))
-        ).where(near_site & inside)
+        return select(func.coalesce(func.sum(PopulationUnit.population), literal(0.0))).where(
+            near_site & inside
+        )
     region = select(region).scalar_subquery()
     candidates = (
         select(
@@ -81,27 +81,47 @@ def population_within(
     return _population_in(session, dataset, catchment, site, radius_m, srid)
 
 
-def covered_by_stops(session: Session, site: Point, radius_m: float, srid: int) -> bytes | None:
-    """The area already within ``radius_m`` of an existing stop, near the site, as metric WKB.
+def _covered_by_stops(dialect_name: str, site: Point, radius_m: float, srid: int) -> SqlGeometry:
+    """SQL for the area already within ``radius_m`` of an existing stop, near the site.
 
-    Only stops within twice the radius can overlap the site's catchment, so only those are read.
+    Only stops within twice the radius can overlap the site's catchment, so only those are read;
+    with no stop there the union is NULL.
     """
-    dialect_name = session.get_bind().dialect.name
-    union = func.ST_Union(circle(metric(Stop.location, srid), radius_m))
-    statement = select(func.ST_AsBinary(union)).where(
-        in_box(dialect_name, Stop.location, box_around(site.x, site.y, 2 * radius_m))
+    return (
+        select(func.ST_Union(circle(metric(Stop.location, srid), radius_m)))
+        .where(in_box(dialect_name, Stop.location, box_around(site.x, site.y, 2 * radius_m)))
+        .scalar_subquery()
     )
-    blob = session.scalar(statement)
-    return bytes(blob) if blob is not None else None
+
+
+def population_already_served(
+    session: Session, dataset: PopulationDataset, site: Point, radius_m: float, srid: int
+) -> float:
+    """People within ``radius_m`` of the site who are already within ``radius_m`` of a stop."""
+    dialect_name = session.get_bind().dialect.name
+    served_part = func.ST_Intersection(
+        catchment_circle(site, radius_m, srid),
+        _covered_by_stops(dialect_name, site, radius_m, srid),
+    )
+    return _population_in(session, dataset, served_part, site, radius_m, srid)
 
 
 def population_newly_served(
-    session: Session, dataset: PopulationDataset, site: Point, radius_m: float, srid: int
+    session: Session,
+    dataset: PopulationDataset,
+    site: Point,
+    radius_m: float,
+    srid: int,
+    population: float | None = None,
 ) -> float:
-    """People within ``radius_m`` of the site who are not within ``radius_m`` of any stop today."""
-    catchment = catchment_circle(site, radius_m, srid)
-    covered = covered_by_stops(session, site, radius_m, srid)
-    if covered is None:
-        return _population_in(session, dataset, catchment, site, radius_m, srid)
-    uncovered = func.ST_Difference(catchment, func.ST_GeomFromWKB(covered, srid))
-    return _population_in(session, dataset, uncovered, site, radius_m, srid)
+    """People within ``radius_m`` of the site who are not within ``radius_m`` of any stop today.
+
+    Population adds up over disjoint areas, so this is everyone in the catchment less those
+    already served: one query instead of subtracting the covered area from the catchment, and
+    the union of stop circles never leaves the database. Pass ``population`` (the catchment's,
+    already computed) to save that query too.
+    """
+    if population is None:
+        population = population_within(session, dataset, site, radius_m, srid)
+    served = population_already_served(session, dataset, site, radius_m, srid)
+    return max(population - served, 0.0)

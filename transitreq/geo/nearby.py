@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from shapely.geometry import Point
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from transitreq.geo.metric import box_around, geodesic_distance_m, point_literal
 from transitreq.geo.spatial_index import in_box
-from transitreq.models import RequestStatus, StopRequest
+from transitreq.models import RequestStatus, StopRequest, Support
 
 
 def requests_within_statement(
@@ -48,3 +48,30 @@ def requests_within(
         session.get_bind().dialect.name, point, radius_m, statuses, limit
     )
     return [(stop_request, float(metres)) for stop_request, metres in session.execute(statement)]
+
+
+def demand_within(
+    session: Session, point: Point, radius_m: float, statuses: tuple[RequestStatus, ...]
+) -> tuple[int, int]:
+    """How many requests with one of ``statuses`` lie within ``radius_m``, and their supporters."""
+    dialect_name = session.get_bind().dialect.name
+    distance_m = geodesic_distance_m(
+        dialect_name, StopRequest.location, point_literal(point.x, point.y)
+    )
+    supporters = (
+        select(func.count(Support.id))
+        .where(Support.request_id == StopRequest.id)
+        .correlate(StopRequest)
+        .scalar_subquery()
+    )
+    near = (
+        select(StopRequest.id.label("id"), supporters.label("supporters"))
+        .where(in_box(dialect_name, StopRequest.location, box_around(point.x, point.y, radius_m)))
+        .where(StopRequest.status.in_(statuses))
+        .where(distance_m <= radius_m)
+        .subquery()
+    )
+    requests, supporter_total = session.execute(
+        select(func.count(near.c.id), func.coalesce(func.sum(near.c.supporters), 0))
+    ).one()
+    return int(requests), int(supporter_total)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from transitreq.errors import ValidationFailed
 from transitreq.geo.catchment import population_newly_served, population_within
 from transitreq.geo.metric_crs import metric_srid
-from transitreq.geo.nearby import requests_within
+from transitreq.geo.nearby import demand_within
 from transitreq.geo.network import (
     NearbyStop,
     PassingRoute,
@@ -109,19 +109,17 @@ def current_population_dataset(
 def _catchments(session, dataset, site, radii, srid) -> list[Catchment]:
     if dataset is None:
         return [Catchment(radius, None, None) for radius in radii]
-    return [
-        Catchment(
-            radius,
-            population_within(session, dataset, site, radius, srid),
-            population_newly_served(session, dataset, site, radius, srid),
-        )
-        for radius in radii
-    ]
+    catchments = []
+    for radius in radii:
+        population = population_within(session, dataset, site, radius, srid)
+        newly = population_newly_served(session, dataset, site, radius, srid, population)
+        catchments.append(Catchment(radius, population, newly))
+    return catchments
 
 
 def _demand(session: Session, site: Point, radius_m: float) -> Demand:
-    nearby = requests_within(session, site, radius_m, _DEMAND_STATUSES, limit=1000)
-    return Demand(radius_m, len(nearby), sum(item.supporter_count for item, _ in nearby))
+    requests, supporters = demand_within(session, site, radius_m, _DEMAND_STATUSES)
+    return Demand(radius_m, requests, supporters)
 
 
 def evaluate_site(
