@@ -75,6 +75,8 @@ def app(database_url, tmp_path):
             # No tile server in tests: the map must work on a blank background.
             "TILE_URL": "",
             "SERVER_NAME": "transitreq.test",
+            # Rate limits are tested on their own (tests/test_rate_limits.py).
+            "RATELIMIT_ENABLED": False,
         },
         instance_path=str(tmp_path / "instance"),
     )

@@ -79,6 +79,16 @@ def from_environment() -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         # CSRF tokens on resident forms outlive a long form-filling session.
         "WTF_CSRF_TIME_LIMIT": _int_env("WTF_CSRF_TIME_LIMIT", 24 * 3600),
+        # Rate limits per client address (see web/rate_limits.py), in Flask-Limiter's notation
+        # ("300 per minute", "10/second;1000/day"). "0" turns limiting off.
+        "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",
+        # Where counts are kept: in this process by default; with several workers or hosts, a
+        # shared store such as redis://127.0.0.1:6379/0 so every worker counts the same client.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Every public page and API call, counted per endpoint.
+        "RATELIMIT_DEFAULT": os.environ.get("RATELIMIT_DEFAULT", "300 per minute"),
+        # Filing requests and supporting them (form and JSON API), counted together.
+        "RATELIMIT_WRITES": os.environ.get("RATELIMIT_WRITES", "20 per minute"),
     }
 
 

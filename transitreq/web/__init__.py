@@ -8,7 +8,16 @@ from flask_wtf.csrf import CSRFProtect
 from transitreq.models import RequestStatus
 from transitreq.services.contacts import MAX_CONTACT_CHARS
 from transitreq.services.request_validation import NAME_MAX_CHARS
-from transitreq.web import api, database, errors, planning, public, security
+from transitreq.web import (
+    api,
+    database,
+    errors,
+    openapi,
+    planning,
+    public,
+    rate_limits,
+    security,
+)
 
 csrf = CSRFProtect()
 
@@ -24,6 +33,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(planning.bp)
+    app.register_blueprint(openapi.bp)
+    rate_limits.init_app(app)
 
     @app.context_processor
     def _statuses():

@@ -107,6 +107,10 @@ def nearby() -> ResponseReturnValue:
 def create_request() -> ResponseReturnValue:
     """File a request from a JSON body (same fields as the form; ``lat``/``lon`` numbers)."""
     draft, parse_errors = draft_from_json(_json_body())
+    if not isinstance(draft.reporter_contact, str | None):
+        # Validation reads the contact as text; a number or object is named, not a 500.
+        parse_errors["reporter_contact"] = "reporter_contact must be text."
+        draft = replace(draft, reporter_contact="")
     stop_request = submit_request(db_session(), draft, request_limits(), parse_errors)
     response = jsonify(public_request(stop_request))
     response.headers["Location"] = url_for("api.get_request", reference=stop_request.reference)

@@ -1,0 +1,90 @@
+"""Rate limits per client address, so one client cannot flood the service or its database.
+
+Every endpoint gets RATELIMIT_DEFAULT; filing and supporting requests (the resident forms and the
+JSON API alike) share the stricter RATELIMIT_WRITES. Counts live in RATELIMIT_STORAGE_URI: this
+process's memory by default, or Redis, which every worker and host of a deployment shares.
+Static files (the vendored libraries included) are never limited. Over a limit the answer is 429
+with ``Retry-After`` in seconds: our JSON error under /api, the friendly error page elsewhere.
+
+Each app gets its own ``Limiter``, kept in ``app.extensions``, because the factory builds many
+apps per process (one per test) and a module-level limiter would share counts and storage.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, Response, current_app, render_template
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+
+# The one rule for JSON versus page errors lives in web/errors.py; this is its 429.
+from transitreq.web.errors import _wants_json as wants_json
+from transitreq.web.errors import json_error
+
+# Endpoints that create something: a request or a support.
+WRITE_ENDPOINTS = (
+    "api.create_request",
+    "api.create_support",
+    "public.submit",
+    "public.support",
+)
+# Documentation is the same for everyone and cheap to serve.
+EXEMPT_ENDPOINTS = ("api_docs.document", "api_docs.docs")
+
+
+def limiter() -> Limiter:
+    return current_app.extensions["transitreq.limiter"]
+
+
+def _seconds_to_wait() -> int:
+    """Whole seconds until the breached window resets, at least 1 (Retry-After must be > 0)."""
+    breached = limiter().current_limit
+    if breached is None:
+        return 1
+    reset_at, _remaining = breached.window
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def _too_many_requests(error: RateLimitExceeded):
+    # Retry-After is set after this, by the hook in ``init_app``.
+    message = "Too many requests from your address; please wait a moment and try again."
+    if wants_json():
+        return json_error(429, "rate_limited", message)
+    return render_template("errors/error.html", status=429, message=message), 429
+
+
+def init_app(app: Flask) -> None:
+    """Attach the limiter; call after the blueprints are registered (it wraps their views)."""
+
+    # Registered before the limiter so it runs after the limiter's own header hook (Flask runs
+    # after-request hooks in reverse). That hook can round Retry-After down to 0, and it puts
+    # one on every response; only a refusal should tell the client to wait.
+    @app.after_request
+    def _retry_after_only_when_refused(response: Response) -> Response:
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(_seconds_to_wait())
+        elif response.status_code < 400:
+            response.headers.pop("Retry-After", None)
+        return response
+
+    rate_limiter = Limiter(
+        get_remote_address,
+        headers_enabled=True,
+        key_prefix="transitreq",
+        # A store that is down must not take the service down with it.
+        swallow_errors=not app.testing,
+    )
+    rate_limiter.init_app(app)
+    app.extensions["transitreq.limiter"] = rate_limiter
+    app.register_error_handler(RateLimitExceeded, _too_many_requests)
+    if not rate_limiter.enabled:
+        return
+    writes = rate_limiter.shared_limit(
+        app.config["RATELIMIT_WRITES"], scope="writes", methods=["POST"], override_defaults=False
+    )
+    for endpoint in WRITE_ENDPOINTS:
+        app.view_functions[endpoint] = writes(app.view_functions[endpoint])
+    for endpoint in EXEMPT_ENDPOINTS:
+        rate_limiter.exempt(app.view_functions[endpoint])
