@@ -38,7 +38,7 @@ def test_init_db_and_seed_demo_commands(app):
     init = runner.invoke(args=["init-db"])
     seed = runner.invoke(args=["seed-demo"])
     assert init.exit_code == 0, init.output
-    assert "revision 0002" in init.output
+    assert "revision 0003" in init.output
     assert seed.exit_code == 0, seed.output
     session = app.extensions["transitreq.sessionmaker"]()
     stops = session.scalar(select(func.count(Stop.id)))

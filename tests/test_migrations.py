@@ -19,6 +19,7 @@ APP_TABLES = {
     "events",
     "population_datasets",
     "population_units",
+    "api_clients",
 }
 SPATIAL_COLUMNS = {
     ("service_areas", "boundary"),
@@ -68,7 +69,7 @@ def test_upgrade_from_empty_to_head_then_downgrade_to_base(empty_engine):
     assert migrate.current_revision(empty_engine) is None
 
     migrate.upgrade(empty_engine)
-    assert migrate.current_revision(empty_engine) == "0002"
+    assert migrate.current_revision(empty_engine) == "0003"
     assert set(inspect(empty_engine).get_table_names()) >= APP_TABLES
     assert _spatial_indexes(empty_engine) == SPATIAL_COLUMNS
 
@@ -80,3 +81,21 @@ def test_upgrade_from_empty_to_head_then_downgrade_to_base(empty_engine):
     # Back up again: downgrade left nothing behind that would block a fresh upgrade.
     migrate.upgrade(empty_engine)
     assert _spatial_indexes(empty_engine) == SPATIAL_COLUMNS
+
+
+def test_open311_downgrade_keeps_the_request_geometry_and_its_index(empty_engine):
+    migrate.upgrade(empty_engine)
+    migrate.downgrade(empty_engine, "0002")
+
+    columns = {column["name"] for column in inspect(empty_engine).get_columns("stop_requests")}
+    assert "media_url" not in columns
+    assert "api_clients" not in inspect(empty_engine).get_table_names()
+    assert _spatial_indexes(empty_engine) == SPATIAL_COLUMNS
+    if empty_engine.dialect.name == "sqlite":
+        # Rebuilding the table (Alembic's batch mode) would leave SpatiaLite's triggers and
+        # R*Tree pointing at a temporary table; a plain DROP COLUMN keeps them whole.
+        with empty_engine.connect() as connection:
+            check = connection.execute(
+                text("SELECT CheckSpatialIndex('stop_requests', 'location')")
+            ).scalar()
+        assert check == 1

@@ -168,9 +168,30 @@ def import_areas_command(source: Path, name_field: str) -> None:
     click.echo(f"Service areas loaded: {', '.join(summary.names)}.")
 
 
+@click.command("create-api-key")
+@click.argument("name")
+@with_appcontext
+def create_api_key_command(name: str) -> None:
+    """Issue an Open311 API key to the client NAME; the key is shown once and stored hashed."""
+    from transitreq.errors import ValidationFailed
+    from transitreq.services.open311 import issue_api_key
+
+    migrate.upgrade(_engine())
+    session = current_app.extensions["transitreq.sessionmaker"]()
+    try:
+        key = issue_api_key(session, name)
+    except ValidationFailed as error:
+        raise click.ClickException(error.message) from error
+    finally:
+        session.close()
+    click.echo(f"API key for {name.strip()} (shown only now; store it safely):")
+    click.echo(key)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(import_population_command)
     app.cli.add_command(import_areas_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(import_gtfs_command)
+    app.cli.add_command(create_api_key_command)

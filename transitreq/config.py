@@ -79,6 +79,12 @@ def from_environment() -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         # CSRF tokens on resident forms outlive a long form-filling session.
         "WTF_CSRF_TIME_LIMIT": _int_env("WTF_CSRF_TIME_LIMIT", 24 * 3600),
+        # Open311 GeoReport v2 (/open311/v2/): the jurisdiction_id this server answers for
+        # (empty: any or none), the agency named as responsible on every request, and whether
+        # POST requests need an API key issued with `flask create-api-key` ("1" turns it on).
+        "OPEN311_JURISDICTION_ID": os.environ.get("OPEN311_JURISDICTION_ID", ""),
+        "OPEN311_AGENCY": os.environ.get("OPEN311_AGENCY", "Transit planning office"),
+        "OPEN311_REQUIRE_API_KEY": os.environ.get("OPEN311_REQUIRE_API_KEY", "") == "1",
         # Rate limits per client address (see web/rate_limits.py), in Flask-Limiter's notation
         # ("300 per minute", "10/second;1000/day"). "0" turns limiting off.
         "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",

@@ -12,6 +12,7 @@ from transitreq.web import (
     api,
     database,
     errors,
+    open311,
     openapi,
     planning,
     public,
@@ -30,9 +31,13 @@ def register_web(app: Flask) -> None:
     # JSON clients cannot be lured into cross-site posts (browsers preflight JSON bodies), and
     # they carry no session cookie; their forms-style protection comes with API keys later.
     csrf.exempt(api.bp)
+    # Open311 clients are other servers posting form-encoded bodies without cookies; what
+    # guards their POSTs is the API key, when the deployment requires one.
+    csrf.exempt(open311.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(planning.bp)
+    app.register_blueprint(open311.bp)
     app.register_blueprint(openapi.bp)
     rate_limits.init_app(app)
 
