@@ -17,6 +17,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select, text
 
 from tests.factories import RAILWAY_SQUARE, add_service_area, file_request, geodesic_m, row_counts
+from transitreq import create_app
 from transitreq.models import ApiClient, RequestStatus, ServedGroup, StopRequest
 from transitreq.services.open311 import issue_api_key
 from transitreq.services.status_rules import move
@@ -356,6 +357,14 @@ def test_malformed_input_never_gives_a_500(client, app_session, data):
     _errors(garbled, "xml")
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_oversized_body_is_a_413_error_list(client, app_session, fmt):
+    response = _post(client, fmt, description="x" * 70_000)
+    assert response.status_code == 413
+    _errors(response, fmt)
+    assert row_counts(app_session)["stop_requests"] == 0
+
+
 def test_text_with_markup_travels_escaped_in_xml(client, app_session):
     add_service_area(app_session)
     description = 'Stop "A" & <b>bold</b> ]]> plans'
@@ -532,7 +541,7 @@ def test_requests_filter_by_ids_status_and_dates(client, app_session, fmt):
     ]
     assert _ids(client, "service_code=POTHOLE", fmt) == []
     # Given ids override every other filter, the old request included.
-    wanted = f"{old.reference},{recent.reference},SR-2026-999999"
+    wanted = f"{old.reference}, {recent.reference.lower()},SR-2026-999999,nonsense"
     assert _ids(client, f"service_request_id={wanted}&status=closed", fmt) == [
         recent.reference,
         old.reference,
@@ -578,6 +587,34 @@ def test_jurisdiction_id_is_checked_when_configured(app, client, app_session):
     response = client.get(f"{BASE}/services.xml?jurisdiction_id=espoo.fi")
     assert response.status_code == 404
     _errors(response, "xml")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_client_over_its_rate_limit_gets_the_error_list_with_retry_after(
+    database_url, tmp_path, fmt
+):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "tests-only-secret",
+            "SERVER_NAME": "transitreq.test",
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_DEFAULT": "2 per minute",
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get(f"{BASE}/services.{fmt}").status_code == 200
+    response = client.get(f"{BASE}/services.{fmt}")
+    app.extensions["transitreq.engine"].dispose()
+
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    [error] = _errors(response, fmt)
+    assert "Retry-After" in error["description"]
 
 
 # --- the round trip -----------------------------------------------------------------------

@@ -114,6 +114,19 @@ def test_filing_and_supporting_share_one_write_allowance(make_app):
     assert refused_form.mimetype == "text/html"
 
 
+def test_open311_client_over_the_limit_gets_the_standards_error_list(make_app):
+    client = make_app(RATELIMIT_WRITES="1 per minute").test_client()
+    form = {"service_code": "BUS_STOP_REQUEST", "lat": "0", "long": "0", "description": "x"}
+    first = client.post("/open311/v2/requests.json", data=form, environ_base=RESIDENT)
+    assert first.status_code != 429
+    refused = client.post("/open311/v2/requests.json", data=form, environ_base=RESIDENT)
+    assert refused.status_code == 429
+    [error] = refused.get_json()
+    assert error["code"] == 429
+    assert error["description"]
+    assert _retry_after(refused) >= 1
+
+
 def test_static_files_and_api_docs_are_never_limited(make_app):
     client = make_app(RATELIMIT_DEFAULT="2 per minute").test_client()
     for path in (

@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session, selectinload
 from transitreq.db import unit_of_work
 from transitreq.errors import DomainError, ValidationFailed
 from transitreq.geo.coordinates import point_from_lat_lon
-from transitreq.models import ApiClient, RequestStatus, ServedGroup, StopRequest
+from transitreq.models import (
+    ApiClient,
+    RequestStatus,
+    ServedGroup,
+    StopRequest,
+    format_reference,
+)
 from transitreq.services.request_validation import RequestDraft, RequestLimits
 from transitreq.services.stop_requests import submit_request
 
@@ -362,7 +368,11 @@ def find_requests(session: Session, query: RequestQuery) -> list[StopRequest]:
     )
     if query.references:
         matches = [_REFERENCE.match(reference) for reference in query.references]
-        wanted = {match[0].upper(): int(match["number"]) for match in matches if match}
+        wanted = {
+            format_reference(int(match["year"]), int(match["number"])): int(match["number"])
+            for match in matches
+            if match
+        }
         statement = statement.where(StopRequest.id.in_(set(wanted.values())))
         return [found for found in session.scalars(statement) if found.reference in wanted]
     if query.service_codes and SERVICE_CODE not in query.service_codes:

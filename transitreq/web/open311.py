@@ -25,6 +25,7 @@ _HTTP_DESCRIPTIONS = {
     404: "There is no Open311 resource at this address.",
     405: "This resource does not accept that method.",
     413: "The request body is too large.",
+    429: "Too many requests from your address; wait for the time in Retry-After and try again.",
 }
 
 
@@ -162,6 +163,9 @@ def _domain_error(error: DomainError) -> Response:
     return render_errors(format_of(request.path), status, errors)
 
 
+# By code as well as by class: the rate limiter's own 429 handler is registered by code on the
+# app, and a code match anywhere is found before a class match.
+@bp.errorhandler(429)
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500

@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, Response, current_app, render_template
+from flask import Flask, Response, current_app, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import HTTPException
 
 # The one rule for JSON versus page errors lives in web/errors.py; this is its 429.
 from transitreq.web.errors import _wants_json as wants_json
@@ -29,6 +30,7 @@ WRITE_ENDPOINTS = (
     "api.create_support",
     "public.submit",
     "public.support",
+    "open311.create_request",
 )
 # Documentation is the same for everyone and cheap to serve.
 EXEMPT_ENDPOINTS = ("api_docs.document", "api_docs.docs")
@@ -47,8 +49,21 @@ def _seconds_to_wait() -> int:
     return max(1, math.ceil(reset_at - time.time()))
 
 
+def _own_error_handler():
+    """The HTTP error handler of the blueprint serving this request, if it speaks its own format
+    (Open311 answers with the standard's error list)."""
+    for name in request.blueprints:
+        handler = current_app.error_handler_spec[name][None].get(HTTPException)
+        if handler is not None:
+            return handler
+    return None
+
+
 def _too_many_requests(error: RateLimitExceeded):
     # Retry-After is set after this, by the hook in ``init_app``.
+    own_handler = _own_error_handler()
+    if own_handler is not None:
+        return own_handler(error)
     message = "Too many requests from your address; please wait a moment and try again."
     if wants_json():
         return json_error(429, "rate_limited", message)
