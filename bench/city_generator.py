@@ -7,7 +7,6 @@ through each backend's fastest bulk path (COPY on PostgreSQL, one executemany on
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -222,7 +221,3 @@ def city_bounds() -> tuple[float, float, float, float]:
         np.array([[-CITY_SIZE_M / 3, -CITY_SIZE_M / 3], [CITY_SIZE_M / 3, CITY_SIZE_M / 3]])
     )
     return corners[0, 0], corners[0, 1], corners[1, 0], corners[1, 1]
-
-
-def dumps_summary(scale: CityScale) -> str:
-    return json.dumps(scale.__dict__)

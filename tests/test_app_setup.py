@@ -6,6 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 
 from transitreq import create_app
@@ -98,7 +99,6 @@ def test_without_secret_key_a_random_one_is_kept_in_the_instance_folder(tmp_path
 
 
 def test_title_limit_beyond_the_column_stops_the_app_at_start(tmp_path):
-    import pytest
 
     with pytest.raises(ValueError, match="TITLE_MAX_CHARS"):
         create_app(
@@ -115,3 +115,36 @@ def test_tracking_links_use_the_public_url_when_set(app, app_session, client):
     app.config["PUBLIC_URL"] = "https://stops.city.example/"
     body = client.get(f"/api/requests/{filed.reference}").get_json()
     assert body["tracking_url"] == f"https://stops.city.example/requests/{filed.reference}"
+
+
+@pytest.mark.parametrize("srid", [4326, 999999])
+def test_a_metric_srid_that_is_not_metric_stops_the_app_at_start(tmp_path, srid):
+    with pytest.raises(ValueError, match="METRIC_SRID"):
+        create_app(
+            {"METRIC_SRID": srid, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+            instance_path=str(tmp_path),
+        )
+
+
+def test_a_national_metric_crs_works_on_spatialite_too(tmp_path):
+    """EPSG:3067 (Finland) is not among SpatiaLite's WGS 84 presets; it is added on connect."""
+    from tests.factories import RAILWAY_SQUARE
+    from transitreq import migrate
+
+    app = create_app(
+        {"METRIC_SRID": 3067, "DATABASE_URL": f"sqlite:///{tmp_path}/fi.db"},
+        instance_path=str(tmp_path),
+    )
+    engine = app.extensions["transitreq.engine"]
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        x, y = connection.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM"
+                " (SELECT ST_Transform(MakePoint(:lon, :lat, 4326), 3067)"
+                " AS p)"
+            ),
+            {"lon": RAILWAY_SQUARE.x, "lat": RAILWAY_SQUARE.y},
+        ).one()
+    engine.dispose()
+    assert 385_000 < x < 387_000 and 6_671_000 < y < 6_674_000

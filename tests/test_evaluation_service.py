@@ -58,11 +58,16 @@ def test_score_adds_capped_weighted_terms_and_explains_them():
         spacing_penalty=0.25,
     )
     score = score_site(
-        weights, newly_served=500, demand=40, routes_passing=1, too_close_to_a_stop=False
+        weights,
+        newly_served=500,
+        newly_served_radius_m=400,
+        demand=40,
+        routes_passing=1,
+        too_close_to_a_stop=False,
     )
     assert [round(term.points, 1) for term in score.terms] == [30.0, 20.0, 10.0]
     assert score.total == 60.0
-    penalised = score_site(weights, 500, 40, 1, too_close_to_a_stop=True)
+    penalised = score_site(weights, 500, 400, 40, 1, too_close_to_a_stop=True)
     assert penalised.total == 45.0 and penalised.spacing_penalty_applied
     assert "min(value ÷ full-marks value, 1)" in score.formula
 
@@ -134,3 +139,57 @@ def test_evaluation_page_shows_the_numbers_and_the_score_explained(client, app_s
     bad = client.get("/planning/evaluate?lat=95&lon=10")
     assert bad.status_code == 422
     assert "swapped" in bad.get_data(as_text=True)
+
+
+def test_without_population_data_the_score_says_so(session):
+    add_service_area(session)
+    evaluation = evaluate_site(session, RAILWAY_SQUARE, EvaluationSettings())
+    assert evaluation.population_dataset is None
+    assert "no population data" in evaluation.score.terms[0].label
+    assert evaluation.score.terms[0].points == 0
+
+
+def test_the_score_uses_the_configured_radius_whatever_radii_are_asked(client, app_session):
+    seed_demo_city(app_session)
+    from transitreq.importers.demo_city import _lon_lat
+
+    lon, lat = _lon_lat(1000, 3050)
+    default = client.get(f"/api/evaluate?lat={lat}&lon={lon}").get_json()
+    other_radii = client.get(f"/api/evaluate?lat={lat}&lon={lon}&radii=50,100").get_json()
+    assert other_radii["score"]["total"] == default["score"]["total"]
+    assert "400 m" in other_radii["score"]["terms"][0]["label"]
+
+
+def test_a_site_is_weighed_against_the_population_layer_that_covers_it(session):
+    from geoalchemy2.shape import from_shape
+    from shapely.geometry import box as rectangle
+
+    from transitreq.importers.demo_city import _lon_lat
+    from transitreq.models import PopulationDataset, PopulationUnit
+
+    seed_demo_city(session)
+    helsinki = PopulationDataset(
+        name="imported later, elsewhere",
+        source="test",
+        population_field="population",
+        geometry_kind="polygons",
+        extra_fields=[],
+        unit_count=1,
+        total_population=100.0,
+    )
+    session.add(helsinki)
+    session.flush()
+    session.add(
+        PopulationUnit(
+            dataset_id=helsinki.id,
+            population=100.0,
+            attributes={},
+            geom=from_shape(rectangle(24.93, 60.16, 24.94, 60.17), 4326),
+        )
+    )
+    session.commit()
+
+    demo_site = Point(*_lon_lat(0, 1950))
+    evaluation = evaluate_site(session, demo_site, EvaluationSettings())
+    assert evaluation.population_dataset == "Riverbend population (demo)"
+    assert evaluation.catchments[0].population > 1000

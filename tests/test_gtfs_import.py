@@ -524,3 +524,46 @@ def test_the_demo_city_feed_name_cannot_be_overwritten_by_an_import(session, tmp
     with pytest.raises(ImportFailed, match="kept for the demo city"):
         import_gtfs(session, zip_feed(tmp_path), DEMO_FEED)
     assert network(session) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"routes.txt": with_cell(MINIMAL_FEED["routes.txt"], 2, "route_type", "99999999999")},
+            "routes.txt, row 2, field 'route_type': '99999999999' is too large",
+        ),
+        (
+            {
+                "frequencies.txt": [
+                    ["trip_id", "start_time", "end_time", "headway_secs"],
+                    ["OUT", "08:00:00", "9999999:00:00", "1"],
+                ]
+            },
+            "frequencies.txt, row 2, field 'end_time': '9999999:00:00' is more than 240 hours",
+        ),
+    ],
+)
+def test_numbers_too_large_for_the_database_are_refused_before_writing(
+    session, tmp_path, changes, message
+):
+    before = network(session)
+    with pytest.raises(ImportFailed) as refusal:
+        import_gtfs(session, zip_feed(tmp_path, changes), "city")
+    assert message in str(refusal.value)
+    assert network(session) == before
+
+
+def test_a_corrupt_file_inside_the_zip_is_named(session, tmp_path):
+    archive = zip_feed(tmp_path)
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as feed:
+        member = feed.getinfo("stop_times.txt")
+    # Flip bytes inside the stored data of one member, so its CRC no longer matches.
+    start = member.header_offset + 30 + len(member.filename) + 5
+    data[start : start + 8] = bytes(8)
+    archive.write_bytes(bytes(data))
+    before = network(session)
+    with pytest.raises(ImportFailed, match="stop_times.txt.*cannot be read from the archive"):
+        import_gtfs(session, archive, "city")
+    assert network(session) == before

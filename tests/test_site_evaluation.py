@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import MultiPolygon, Point, box
+from pyproj import Transformer
+from shapely.geometry import LineString, MultiPolygon, Point, box
 from sqlalchemy import select, text
 
 from tests import databases
@@ -24,12 +25,13 @@ from tests.reference_data import (
     read_units,
     to_utm,
 )
+from tests.test_gtfs_import import hsl, hsl_main_pattern, hsl_route
 from transitreq import migrate
 from transitreq.db import make_engine, make_sessionmaker
 from transitreq.geo.catchment import catchment_circle, population_statement
 from transitreq.importers.gtfs import import_gtfs
 from transitreq.importers.population import import_population
-from transitreq.models import PopulationDataset, Route, RouteStop, ServiceArea, Stop
+from transitreq.models import PopulationDataset, Route, ServiceArea, Stop
 from transitreq.services.evaluation import EvaluationSettings, evaluate_site
 
 POINTS_KIND = "points"
@@ -184,37 +186,57 @@ def test_routes_near_the_site_are_those_within_the_catchment(helsinki_session, s
     }
 
 
-def _site_between_stops(session) -> tuple[Point, int, float, float]:
-    """A point on a real route line, 40 % of the way between two of its consecutive stops."""
-    route = session.scalars(select(Route).where(Route.short_name == "2").limit(1)).one()
-    line = to_utm(to_shape(route.path).geoms[0])
-    calls = session.scalars(
-        select(RouteStop)
-        .where(RouteStop.route_id == route.id)
-        .order_by(RouteStop.direction_id, RouteStop.sequence)
-    ).all()
-    along = sorted(
-        line.project(to_utm(to_shape(call.stop.location)))
-        for call in calls
-        if line.distance(to_utm(to_shape(call.stop.location))) <= SETTINGS.pass_by_m
+def _site_between_stops_from_the_feed(direction_id: str) -> tuple[Point, str, float, float]:
+    """A point on tram 4's main shape in one direction, 40 % of the way between two of its
+    consecutive stops, with the expected distances along the shape: all from the feed's files."""
+    route = hsl_route("4", "0")
+    stops, shape_id = hsl_main_pattern(route["route_id"], direction_id)
+    shape_rows = sorted(
+        (row for row in hsl("shapes.txt") if row["shape_id"] == shape_id),
+        key=lambda row: int(row["shape_pt_sequence"]),
     )
-    gaps = [(b - a, a, b) for a, b in zip(along, along[1:], strict=False) if b - a > 250]
+    line = to_utm(
+        LineString([(float(r["shape_pt_lon"]), float(r["shape_pt_lat"])) for r in shape_rows])
+    )
+    location = {
+        row["stop_id"]: Point(float(row["stop_lon"]), float(row["stop_lat"]))
+        for row in hsl("stops.txt")
+    }
+    along = [line.project(to_utm(location[stop_id])) for stop_id in stops]
+    gaps = [
+        (after - before, before, after)
+        for before, after in zip(along, along[1:], strict=False)
+        if after - before > 350
+    ]
     _, before_m, after_m = gaps[len(gaps) // 2]
-    site_along_m = before_m + 0.4 * (after_m - before_m)
-    site_utm = line.interpolate(site_along_m)
-    from pyproj import Transformer
-
+    site_utm = line.interpolate(before_m + 0.4 * (after_m - before_m))
     lon, lat = Transformer.from_crs(UTM_35N, 4326, always_xy=True).transform(site_utm.x, site_utm.y)
-    return Point(lon, lat), route.id, site_along_m - before_m, after_m - site_along_m
+    return (
+        Point(lon, lat),
+        route["route_id"],
+        0.4 * (after_m - before_m),
+        0.6 * (after_m - before_m),
+    )
 
 
-def test_stop_spacing_is_measured_along_the_route(helsinki_session):
-    site, route_id, previous_m, next_m = _site_between_stops(helsinki_session)
+@pytest.mark.parametrize("direction_id", ["0", "1"])
+def test_stop_spacing_is_measured_along_the_route_in_its_own_direction(
+    helsinki_session, direction_id
+):
+    site, gtfs_route_id, previous_m, next_m = _site_between_stops_from_the_feed(direction_id)
     evaluation = evaluate_site(helsinki_session, site, SETTINGS, GRID)
-    (spacing,) = [item for item in evaluation.spacing if item.route_id == route_id]
+    route_id = helsinki_session.scalars(
+        select(Route.id).where(Route.gtfs_route_id == gtfs_route_id)
+    ).one()
+    (spacing,) = [
+        item
+        for item in evaluation.spacing
+        if item.route_id == route_id and item.direction_id == int(direction_id)
+    ]
     assert spacing.previous_m == pytest.approx(previous_m, rel=0.01)
     assert spacing.next_m == pytest.approx(next_m, rel=0.01)
-    assert evaluation.too_close_to_a_stop == (min(previous_m, next_m) < SETTINGS.min_stop_spacing_m)
+    if min(previous_m, next_m) < SETTINGS.min_stop_spacing_m:
+        assert evaluation.too_close_to_a_stop
 
 
 def test_both_backends_give_the_same_evaluation(helsinki):

@@ -9,6 +9,7 @@ from flask import Flask
 
 from transitreq import config as settings
 from transitreq.db import embedded_database_url, make_engine, make_sessionmaker
+from transitreq.geo.metric_crs import check_metric_srid
 from transitreq.services.evaluation import EvaluationSettings, parse_radii
 from transitreq.services.request_validation import RequestLimits
 from transitreq.services.scoring import ScoreWeights
@@ -46,7 +47,8 @@ def create_app(
             app.instance_path, settings.EMBEDDED_DATABASE_FILENAME
         )
 
-    engine = make_engine(app.config["DATABASE_URL"])
+    check_metric_srid(int(app.config["METRIC_SRID"]))
+    engine = make_engine(app.config["DATABASE_URL"], extra_srids=(int(app.config["METRIC_SRID"]),))
     app.extensions["transitreq.engine"] = engine
     app.extensions["transitreq.sessionmaker"] = make_sessionmaker(engine)
 
@@ -66,6 +68,7 @@ def evaluation_settings(config: Mapping[str, Any]) -> EvaluationSettings:
         min_stop_spacing_m=float(config["MIN_STOP_SPACING_M"]),
         demand_radius_m=float(config["DEMAND_RADIUS_M"]),
         metric_srid=int(config["METRIC_SRID"]),
+        score_radius_m=int(config["SCORE_RADIUS_M"]),
         weights=ScoreWeights(
             newly_served=config["SCORE_WEIGHT_NEWLY_SERVED"],
             demand=config["SCORE_WEIGHT_DEMAND"],

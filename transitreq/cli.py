@@ -10,6 +10,7 @@ from typing import TypeVar
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from transitreq import migrate
@@ -84,6 +85,10 @@ def _run_import(load: Callable[[Session, _ProgressBars], T]) -> T:
         return load(session, progress)
     except ImportFailed as error:
         raise click.ClickException(str(error)) from error
+    except SQLAlchemyError as error:
+        # Validation should have caught it; still one line, and the transaction rolled back.
+        problem = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
+        raise click.ClickException(f"the database refused the import: {problem}") from error
     finally:
         progress.close()
         session.close()

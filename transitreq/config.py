@@ -56,6 +56,8 @@ def from_environment() -> dict[str, Any]:
         "METRIC_SRID": _int_env("METRIC_SRID", 0),
         # Walking catchments, in metres, comma separated; the first one drives the score.
         "CATCHMENT_RADII_M": os.environ.get("CATCHMENT_RADII_M", "400,800"),
+        # The catchment whose newly served population drives the score.
+        "SCORE_RADIUS_M": _int_env("SCORE_RADIUS_M", 400),
         # A route this close to a site could call there with no detour.
         "PASS_BY_M": _int_env("PASS_BY_M", 50),
         # A new stop closer than this (along the route) to an existing one is flagged.

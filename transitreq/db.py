@@ -44,30 +44,39 @@ def embedded_database_url(instance_path: str, filename: str) -> str:
     return f"sqlite:///{Path(instance_path) / filename}"
 
 
-def _prepare_spatialite_connection(dbapi_connection, _record) -> None:
-    """Load SpatiaLite into every new SQLite connection and give the file its spatial tables.
+def _spatialite_preparer(extra_srids: tuple[int, ...]):
+    """A connect hook that loads SpatiaLite and makes sure its reference tables are ready.
 
     ``InitSpatialMetaData`` runs once per database file, in WGS84 mode: it registers SRID 4326
-    and the UTM zones our metric calculations project into, without the slow full EPSG import.
+    and the UTM zones our metric calculations project into, without the slow full EPSG import;
+    a configured metric CRS outside that set is added from SpatiaLite's own EPSG table.
     """
-    dbapi_connection.enable_load_extension(True)
-    dbapi_connection.load_extension(SPATIALITE_MODULE)
-    dbapi_connection.enable_load_extension(False)
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys = ON")
-    # Web requests and CLI imports may touch the file at once: wait rather than fail.
-    cursor.execute("PRAGMA busy_timeout = 10000")
-    if cursor.execute("SELECT CheckSpatialMetaData()").fetchone()[0] < 1:
-        cursor.execute("SELECT InitSpatialMetaData(1, 'WGS84')")
-    cursor.close()
+
+    def prepare(dbapi_connection, _record) -> None:
+        dbapi_connection.enable_load_extension(True)
+        dbapi_connection.load_extension(SPATIALITE_MODULE)
+        dbapi_connection.enable_load_extension(False)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # Web requests and CLI imports may touch the file at once: wait rather than fail.
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        if cursor.execute("SELECT CheckSpatialMetaData()").fetchone()[0] < 1:
+            cursor.execute("SELECT InitSpatialMetaData(1, 'WGS84')")
+        for srid in extra_srids:
+            known = "SELECT count(*) FROM spatial_ref_sys WHERE srid = ?"
+            if cursor.execute(known, (srid,)).fetchone()[0] == 0:
+                cursor.execute("SELECT InsertEpsgSrid(?)", (srid,))
+        cursor.close()
+
+    return prepare
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, extra_srids: tuple[int, ...] = ()) -> Engine:
     """Create an engine for ``url`` with the spatial extension ready on every connection."""
     url = normalise_database_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, module=sqlean.dbapi2)
-        event.listen(engine, "connect", _prepare_spatialite_connection)
+        event.listen(engine, "connect", _spatialite_preparer(tuple(s for s in extra_srids if s)))
         return engine
     # Parallel workers start as fresh processes without PostGIS's PROJ and geometry caches, so a
     # transform-heavy query pays ~20 ms of set-up per worker: far more than parallelism saves on

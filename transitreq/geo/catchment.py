@@ -125,3 +125,13 @@ def population_newly_served(
         population = population_within(session, dataset, site, radius_m, srid)
     served = population_already_served(session, dataset, site, radius_m, srid)
     return max(population - served, 0.0)
+
+
+def datasets_with_units_near(session: Session, site: Point, radius_m: float) -> Select:
+    """Ids of population datasets with at least one unit in the box around the catchment."""
+    dialect_name = session.get_bind().dialect.name
+    return (
+        select(PopulationUnit.dataset_id)
+        .where(in_box(dialect_name, PopulationUnit.geom, box_around(site.x, site.y, radius_m)))
+        .distinct()
+    )

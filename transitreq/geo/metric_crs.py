@@ -1,7 +1,7 @@
 """The metric CRS every area and along-line length is computed in.
 
-A deployment names its own (``METRIC_SRID``, e.g. 3067 for Finland) or gets the UTM zone of its
-service areas' centre. UTM keeps scale within 0.04 % inside a zone, far below the 1 % the
+A deployment names its own (``METRIC_SRID``, e.g. 3067 for Finland), or each site is measured
+in its own WGS 84 / UTM zone. UTM keeps scale within 0.04 % inside a zone, far below the 1 % the
 planners' numbers need, and both PostGIS and SpatiaLite carry every UTM zone.
 """
 
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy.orm import Session
-
-from transitreq.geo.service_areas import service_areas_extent
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 
 def utm_srid(lon: float, lat: float) -> int:
@@ -20,12 +19,19 @@ def utm_srid(lon: float, lat: float) -> int:
     return (32600 if lat >= 0 else 32700) + zone
 
 
-def metric_srid(session: Session, configured_srid: int, lon: float, lat: float) -> int:
-    """The configured SRID, else the UTM zone of the service areas (or of the point itself)."""
-    if configured_srid:
-        return configured_srid
-    extent = service_areas_extent(session)
-    if extent is not None:
-        lon = (extent.min_lon + extent.max_lon) / 2
-        lat = (extent.min_lat + extent.max_lat) / 2
-    return utm_srid(lon, lat)
+def metric_srid(configured_srid: int, lon: float, lat: float) -> int:
+    """The configured SRID, else the UTM zone of the site itself."""
+    return configured_srid or utm_srid(lon, lat)
+
+
+def check_metric_srid(srid: int) -> None:
+    """Refuse at start a METRIC_SRID that is unknown or not a projected CRS in metres."""
+    if not srid:
+        return
+    try:
+        crs = CRS.from_epsg(srid)
+    except CRSError:
+        raise ValueError(f"METRIC_SRID {srid} is not a known EPSG code") from None
+    units = {axis.unit_name for axis in crs.axis_info}
+    if not crs.is_projected or units != {"metre"}:
+        raise ValueError(f"METRIC_SRID {srid} must be a projected CRS in metres")

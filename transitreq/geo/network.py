@@ -46,9 +46,13 @@ class PassingRoute:
 
 @dataclass(frozen=True)
 class StopSpacing:
-    """Where the site would sit between two consecutive stops of a route, along the route."""
+    """Where the site would sit between two consecutive stops of a route, along one direction.
+
+    ``direction_id`` is None when the route's lines cannot be matched to its directions.
+    """
 
     route_id: int
+    direction_id: int | None
     previous_stop: str | None
     previous_m: float | None
     next_stop: str | None
@@ -160,7 +164,8 @@ def _route_parts(srid: int, route_ids: list[int]):
         select(
             Route.id.label("route_id"),
             numbers.c.n.label("part"),
-            func.ST_GeometryN(metric(Route.path, srid), numbers.c.n).label("line"),
+            metric(func.ST_GeometryN(Route.path, numbers.c.n), srid).label("line"),
+            func.ST_NumGeometries(Route.path).label("part_count"),
         )
         .join(numbers, numbers.c.n <= func.ST_NumGeometries(Route.path))
         .where(Route.id.in_(route_ids))
@@ -176,8 +181,10 @@ def stop_spacing(
 ) -> list[StopSpacing]:
     """For each route, the previous and next stop along it from the site, in metres along.
 
-    Each route line (direction) is measured separately, and the one nearest the site is used;
-    a stop belongs to that line when within ``on_route_m`` of it.
+    A route's geometry holds one line per direction, in ascending ``direction_id`` order (the
+    GTFS importer writes them so). Every direction whose line passes within ``on_route_m`` of the
+    site is measured, with the stops of that direction lying within ``on_route_m`` of its line:
+    the other direction's stops across the road are not neighbours along this one.
     """
     if not route_ids:
         return []
@@ -196,6 +203,8 @@ def stop_spacing(
         select(
             parts.c.route_id,
             parts.c.part,
+            parts.c.part_count,
+            RouteStop.direction_id,
             Stop.name,
             along_m(stop_metric).label("stop_along_m"),
             func.ST_Distance(parts.c.line, stop_metric).label("stop_off_m"),
@@ -208,22 +217,68 @@ def stop_spacing(
         .where(in_box(dialect_name, Stop.location, box_around(site.x, site.y, SPACING_SEARCH_M)))
     )
     rows = session.execute(statement).all()
-    return [_spacing_on_nearest_line(route_id, rows, on_route_m) for route_id in route_ids]
+    directions = _directions_by_route(session, route_ids)
+    return [
+        spacing
+        for route_id in route_ids
+        for spacing in _spacing_per_direction(
+            [row for row in rows if row.route_id == route_id],
+            route_id,
+            directions.get(route_id, []),
+            on_route_m,
+        )
+    ]
 
 
-def _spacing_on_nearest_line(route_id: int, rows, on_route_m: float) -> StopSpacing:
-    own = [row for row in rows if row.route_id == route_id]
-    if not own:
-        return StopSpacing(route_id, None, None, None, None)
-    nearest_part = min(own, key=lambda row: row.site_off_m).part
-    on_line = [row for row in own if row.part == nearest_part and row.stop_off_m <= on_route_m]
-    site_along_m = own[[row.part for row in own].index(nearest_part)].site_along_m
+def _directions_by_route(session: Session, route_ids: list[int]) -> dict[int, list[int]]:
+    rows = session.execute(
+        select(RouteStop.route_id, RouteStop.direction_id)
+        .where(RouteStop.route_id.in_(route_ids))
+        .distinct()
+    )
+    directions: dict[int, list[int]] = {}
+    for route_id, direction_id in rows:
+        directions.setdefault(route_id, []).append(direction_id)
+    return {route_id: sorted(found) for route_id, found in directions.items()}
+
+
+def _spacing_per_direction(
+    rows: list, route_id: int, directions: list[int], on_route_m: float
+) -> list[StopSpacing]:
+    """One StopSpacing per route line passing the site; line k belongs to the k-th direction.
+
+    When lines and directions do not pair up one to one, the nearest line alone is measured with
+    every stop near it.
+    """
+    if not rows:
+        return []
+    if len(directions) != rows[0].part_count:
+        nearest = min(rows, key=lambda row: row.site_off_m)
+        return [
+            _spacing_along(
+                [row for row in rows if row.part == nearest.part], route_id, None, on_route_m
+            )
+        ]
+    spacings = []
+    for part, direction_id in enumerate(directions, start=1):
+        line_rows = [row for row in rows if row.part == part and row.direction_id == direction_id]
+        if line_rows and line_rows[0].site_off_m <= on_route_m:
+            spacings.append(_spacing_along(line_rows, route_id, direction_id, on_route_m))
+    return spacings
+
+
+def _spacing_along(
+    rows: list, route_id: int, direction_id: int | None, on_route_m: float
+) -> StopSpacing:
+    site_along_m = rows[0].site_along_m
+    on_line = [row for row in rows if row.stop_off_m <= on_route_m]
     before = [row for row in on_line if row.stop_along_m <= site_along_m]
     after = [row for row in on_line if row.stop_along_m > site_along_m]
     previous = max(before, key=lambda row: row.stop_along_m, default=None)
     following = min(after, key=lambda row: row.stop_along_m, default=None)
     return StopSpacing(
         route_id,
+        direction_id,
         previous.name if previous else None,
         float(site_along_m - previous.stop_along_m) if previous else None,
         following.name if following else None,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from transitreq.db import unit_of_work
 from transitreq.errors import ImportFailed
 from transitreq.importers.demo_city import DEMO_FEED
-from transitreq.importers.gtfs_feed import Feed, Progress, read_feed
+from transitreq.importers.gtfs_feed import MAX_INTEGER, Feed, Progress, read_feed
 from transitreq.models import WGS84_SRID, Route, RouteStop, Stop
 
 FEED_NAME_CHARS = Stop.__table__.c.feed.type.length
@@ -85,6 +85,8 @@ def import_gtfs(
         raise ImportFailed(source.name, f"the feed name {feed!r} is kept for the demo city")
     parsed = read_feed(source, progress)
     service = weekday_service(parsed)
+    if sum(service.departures.values()) > MAX_INTEGER:
+        raise ImportFailed(source.name, "frequencies.txt gives more departures than can be stored")
     patterns = main_patterns(parsed, service.departures)
     with unit_of_work(session):
         _report(progress, 0)

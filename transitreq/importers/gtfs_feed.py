@@ -13,6 +13,7 @@ import csv
 import math
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,6 +32,12 @@ PROGRESS_EVERY_ROWS = 20_000
 
 _TIME = re.compile(r"(\d+):([0-5]\d):([0-5]\d)")
 _COLOUR = re.compile(r"[0-9A-Fa-f]{6}")
+
+
+# Whole numbers must fit the database's INTEGER columns.
+MAX_INTEGER = 2**31 - 1
+# GTFS times may pass midnight for late trips; a service day longer than this is an error.
+MAX_SERVICE_HOURS = 240
 
 
 class FeedFiles:
@@ -81,19 +88,27 @@ class FeedFiles:
         with binary:
             records = csv.reader(self._lines(filename, binary))
             try:
-                columns = {name.strip(): index for index, name in enumerate(next(records, []))}
-                if missing := next((name for name in required if name not in columns), None):
-                    raise self.fail(filename, "the column is missing", column=missing)
-                for count, values in enumerate(records, start=1):
-                    if progress is not None and count % PROGRESS_EVERY_ROWS == 0:
-                        progress(f"Reading {filename}", binary.tell(), size)
-                    if values:
-                        yield Row(self, filename, columns, records.line_num, values)
-            except csv.Error as error:
-                problem = f"is not valid CSV ({error})"
-                raise self.fail(filename, problem, row=records.line_num) from error
+                yield from self._checked_rows(filename, required, records, binary, size, progress)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+                problem = f"cannot be read from the archive ({error})"
+                raise self.fail(filename, problem, row=records.line_num or None) from error
         if progress is not None:
             progress(f"Reading {filename}", size, size)
+
+    def _checked_rows(self, filename, required, records, binary, size, progress):
+        """The rows after the header, with CSV errors reported at their row."""
+        try:
+            columns = {name.strip(): index for index, name in enumerate(next(records, []))}
+            if missing := next((name for name in required if name not in columns), None):
+                raise self.fail(filename, "the column is missing", column=missing)
+            for count, values in enumerate(records, start=1):
+                if progress is not None and count % PROGRESS_EVERY_ROWS == 0:
+                    progress(f"Reading {filename}", binary.tell(), size)
+                if values:
+                    yield Row(self, filename, columns, records.line_num, values)
+        except csv.Error as error:
+            problem = f"is not valid CSV ({error})"
+            raise self.fail(filename, problem, row=records.line_num) from error
 
     def _lines(self, filename: str, binary: IO[bytes]) -> Iterator[str]:
         """Decoded line by line, so that a bad byte is reported at its own row."""
@@ -141,6 +156,8 @@ class Row:
             raise self.fail(column, f"{value!r} is not a whole number")
         if choices is not None and int(value) not in choices:
             raise self.fail(column, f"{value!r} is not one of {', '.join(map(str, choices))}")
+        if int(value) > MAX_INTEGER:
+            raise self.fail(column, f"{value!r} is too large")
         return int(value)
 
     def decimal(self, column: str) -> float:
@@ -172,6 +189,8 @@ class Row:
         if match is None:
             raise self.fail(column, f"{value!r} is not a time (HH:MM:SS)")
         hours, minutes, seconds = map(int, match.groups())
+        if hours > MAX_SERVICE_HOURS:
+            raise self.fail(column, f"{value!r} is more than {MAX_SERVICE_HOURS} hours")
         return hours * 3600 + minutes * 60 + seconds
 
     def date(self, column: str) -> date:

@@ -9,7 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from transitreq.errors import ValidationFailed
-from transitreq.geo.catchment import population_newly_served, population_within
+from transitreq.geo.catchment import (
+    datasets_with_units_near,
+    population_newly_served,
+    population_within,
+)
 from transitreq.geo.metric_crs import metric_srid
 from transitreq.geo.nearby import demand_within
 from transitreq.geo.network import (
@@ -37,6 +41,9 @@ MAX_RADIUS_M = 3000
 @dataclass(frozen=True)
 class EvaluationSettings:
     catchment_radii_m: tuple[int, ...] = (400, 800)
+    # The catchment whose newly served population the score uses: fixed by the deployment, so a
+    # planner asking for other radii does not change the score.
+    score_radius_m: int = 400
     pass_by_m: float = 50.0
     min_stop_spacing_m: float = 300.0
     demand_radius_m: float = 300.0
@@ -92,18 +99,28 @@ def parse_radii(text: str) -> tuple[int, ...]:
 
 
 def current_population_dataset(
-    session: Session, name: str | None = None
+    session: Session, name: str | None = None, site: Point | None = None, radius_m: float = 0
 ) -> PopulationDataset | None:
-    """The named dataset, or the one imported last."""
+    """The named dataset; else the latest one with people near the site; else the latest one.
+
+    With the demo city and a real city both loaded, a site is weighed against the layer that
+    covers it, not merely the one imported last.
+    """
     statement = select(PopulationDataset)
     if name:
         dataset = session.scalars(statement.where(PopulationDataset.name == name)).first()
         if dataset is None:
             raise ValidationFailed({"dataset": f"No population dataset is called “{name}”."})
         return dataset
-    return session.scalars(
-        statement.order_by(PopulationDataset.imported_at.desc(), PopulationDataset.id.desc())
-    ).first()
+    latest_first = statement.order_by(
+        PopulationDataset.imported_at.desc(), PopulationDataset.id.desc()
+    )
+    if site is not None:
+        covering = datasets_with_units_near(session, site, radius_m)
+        dataset = session.scalars(latest_first.where(PopulationDataset.id.in_(covering))).first()
+        if dataset is not None:
+            return dataset
+    return session.scalars(latest_first).first()
 
 
 def _catchments(session, dataset, site, radii, srid) -> list[Catchment]:
@@ -129,8 +146,9 @@ def evaluate_site(
     dataset_name: str | None = None,
 ) -> SiteEvaluation:
     """Everything a planner weighs about a stop at ``site``; reads only, writes nothing."""
-    srid = metric_srid(session, settings.metric_srid, site.x, site.y)
-    dataset = current_population_dataset(session, dataset_name)
+    srid = metric_srid(settings.metric_srid, site.x, site.y)
+    largest_radius_m = max(*settings.catchment_radii_m, settings.score_radius_m)
+    dataset = current_population_dataset(session, dataset_name, site, largest_radius_m)
     catchments = _catchments(session, dataset, site, settings.catchment_radii_m, srid)
     in_catchment = routes_within(session, site, max(settings.catchment_radii_m), srid)
     passing = [route for route in in_catchment if route.distance_m <= settings.pass_by_m]
@@ -143,9 +161,17 @@ def evaluate_site(
         for distance_m in (item.previous_m, item.next_m)
     )
     demand = _demand(session, site, settings.demand_radius_m)
-    first = catchments[0]
+    scored = (
+        next((item for item in catchments if item.radius_m == settings.score_radius_m), None)
+        or _catchments(session, dataset, site, (settings.score_radius_m,), srid)[0]
+    )
     score = score_site(
-        settings.weights, first.newly_served or 0.0, demand.residents, len(passing), too_close
+        settings.weights,
+        scored.newly_served,
+        settings.score_radius_m,
+        demand.residents,
+        len(passing),
+        too_close,
     )
     return SiteEvaluation(
         lat=site.y,

@@ -48,47 +48,54 @@ FORMULA = (
 )
 
 
+def _term(
+    name: str, label: str, value: float, full_at: float, weight: float, total_weight: float
+) -> ScoreTerm:
+    share = min(value / full_at, 1.0) if full_at else 0.0
+    return ScoreTerm(
+        name, label, float(value), full_at, weight, 100.0 * weight * share / total_weight
+    )
+
+
 def score_site(
     weights: ScoreWeights,
-    newly_served: float,
+    newly_served: float | None,
+    newly_served_radius_m: int,
     demand: float,
     routes_passing: int,
     too_close_to_a_stop: bool,
 ) -> Score:
-    inputs = (
-        (
+    """The score; ``newly_served`` is None when no population data covers the site, and that
+    term then earns nothing and says why."""
+    total_weight = (weights.newly_served + weights.demand + weights.routes_passing) or 1.0
+    newly_label = f"People newly within {newly_served_radius_m} m of a stop"
+    if newly_served is None:
+        newly_label += " (no population data here)"
+    terms = [
+        _term(
             "newly_served",
-            "People newly within walking distance",
-            newly_served,
+            newly_label,
+            newly_served or 0.0,
             weights.newly_served_full_at,
             weights.newly_served,
+            total_weight,
         ),
-        (
+        _term(
             "demand",
             "Residents asking (requests and supporters)",
             demand,
             weights.demand_full_at,
             weights.demand,
+            total_weight,
         ),
-        (
+        _term(
             "routes_passing",
             "Routes that could call with no detour",
             routes_passing,
             weights.routes_passing_full_at,
             weights.routes_passing,
+            total_weight,
         ),
-    )
-    total_weight = sum(weight for *_, weight in inputs) or 1.0
-    terms = [
-        ScoreTerm(
-            name,
-            label,
-            float(value),
-            full_at,
-            weight,
-            100.0 * weight * min(value / full_at, 1.0) / total_weight if full_at else 0.0,
-        )
-        for name, label, value, full_at, weight in inputs
     ]
     total = sum(term.points for term in terms)
     if too_close_to_a_stop:
