@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+import shapely
+from shapely.geometry import MultiLineString
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from transitreq.geo.metric import BoundingBox
 from transitreq.geo.spatial_index import in_box
+from transitreq.geo.sql import clipped_to_box
 from transitreq.models import RequestStatus, Route, RouteStop, Stop, StopRequest
 
 
@@ -43,3 +47,28 @@ def routes_by_id(session: Session, route_ids: Sequence[int]) -> list[Route]:
     if not route_ids:
         return []
     return list(session.scalars(select(Route).where(Route.id.in_(route_ids)).order_by(Route.id)))
+
+
+def route_lines_in_box(
+    session: Session, route_ids: Sequence[int], box: BoundingBox
+) -> dict[int, BaseGeometry]:
+    """Each route's line cut to ``box``: a site's map needs the nearby part, not the whole city."""
+    if not route_ids:
+        return {}
+    dialect_name = session.get_bind().dialect.name
+    rows = session.execute(
+        select(Route.id, func.ST_AsBinary(clipped_to_box(dialect_name, Route.path, box))).where(
+            Route.id.in_(route_ids)
+        )
+    )
+    return {
+        route_id: lines
+        for route_id, blob in rows
+        if blob and (lines := _as_multilinestring(shapely.from_wkb(bytes(blob)))) is not None
+    }
+
+
+def _as_multilinestring(geometry: BaseGeometry) -> MultiLineString | None:
+    """The line parts of a clipped geometry (cutting may leave one line, several, or points)."""
+    parts = [part for part in shapely.get_parts(geometry) if part.geom_type == "LineString"]
+    return MultiLineString(parts) if parts else None

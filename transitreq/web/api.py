@@ -13,7 +13,7 @@ from transitreq.geo.coordinates import point_from_lat_lon
 from transitreq.geo.layers import requests_in, routes_with_paths, stops_in
 from transitreq.geo.metric import BoundingBox
 from transitreq.models import RequestStatus
-from transitreq.services.evaluation import evaluate_site, parse_radii
+from transitreq.services.evaluation import evaluate_site
 from transitreq.services.placement import placement_problem
 from transitreq.services.stop_requests import (
     find_by_reference,
@@ -22,7 +22,7 @@ from transitreq.services.stop_requests import (
     support_request,
 )
 from transitreq.web.database import db_session
-from transitreq.web.forms import draft_from_json, request_limits
+from transitreq.web.forms import draft_from_json, evaluation_query, request_limits
 from transitreq.web.presenters import (
     evaluation_json,
     public_request,
@@ -142,13 +142,10 @@ def evaluate() -> ResponseReturnValue:
     """Evaluate a candidate stop site at ``lat``/``lon``.
 
     Optional: ``radii`` (catchments in metres, e.g. ``400,800``) and ``dataset`` (a population
-    dataset's name; default the one imported last).
+    dataset's name; default the latest one with people near the site).
     """
-    point = point_from_lat_lon(request.args.get("lat"), request.args.get("lon"))
-    settings = current_app.extensions["transitreq.evaluation_settings"]
-    if request.args.get("radii"):
-        settings = replace(settings, catchment_radii_m=parse_radii(request.args["radii"]))
-    evaluation = evaluate_site(db_session(), point, settings, request.args.get("dataset"))
+    query = evaluation_query(request.args)
+    evaluation = evaluate_site(db_session(), query.point, query.settings, query.dataset)
     return jsonify(evaluation_json(evaluation))
 
 

@@ -6,6 +6,7 @@ raised, so the service reports them together with every other field that needs a
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app
@@ -14,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from transitreq.errors import DomainError, ValidationFailed
 from transitreq.geo.coordinates import parse_lat_lon_text, point_from_lat_lon
+from transitreq.services.evaluation import EvaluationSettings, parse_radii
 from transitreq.services.request_validation import RequestDraft, RequestLimits
 
 ParseErrors = dict[str, str]
@@ -83,3 +85,21 @@ def draft_from_json(body: Any) -> tuple[RequestDraft, ParseErrors]:
         },
     )
     return draft, errors
+
+
+@dataclass(frozen=True)
+class EvaluationQuery:
+    """What a planner asked to evaluate: the site, the settings to use, maybe a dataset."""
+
+    point: Point
+    settings: EvaluationSettings
+    dataset: str | None
+
+
+def evaluation_query(args: MultiDict) -> EvaluationQuery:
+    """``lat``/``lon``, optional ``radii`` (e.g. 400,800) and ``dataset``, checked."""
+    point = point_from_lat_lon(args.get("lat"), args.get("lon"))
+    settings = current_app.extensions["transitreq.evaluation_settings"]
+    if args.get("radii"):
+        settings = replace(settings, catchment_radii_m=parse_radii(args["radii"]))
+    return EvaluationQuery(point, settings, args.get("dataset") or None)

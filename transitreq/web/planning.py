@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from transitreq.errors import DomainError
-from transitreq.geo.coordinates import point_from_lat_lon
-from transitreq.geo.layers import routes_by_id
-from transitreq.services.evaluation import evaluate_site, parse_radii
+from transitreq.geo.layers import route_lines_in_box, routes_by_id
+from transitreq.geo.metric import box_around
+from transitreq.services.evaluation import EvaluationSettings, SiteEvaluation, evaluate_site
 from transitreq.web.database import db_session
-from transitreq.web.maps import evaluation_map
+from transitreq.web.forms import evaluation_query
+from transitreq.web.maps import RenderedMap, evaluation_map
 from transitreq.web.presenters import routes_geojson
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
@@ -20,28 +20,37 @@ bp = Blueprint("planning", __name__, url_prefix="/planning")
 
 @bp.get("/evaluate")
 def evaluate() -> ResponseReturnValue:
-    """Evaluate the site at ``lat``/``lon`` (optional ``radii``), or ask for one."""
+    """Evaluate the site at ``lat``/``lon`` (optional ``radii``, ``dataset``), or ask for one."""
     if not request.args.get("lat") and not request.args.get("lon"):
         return render_template("planning/evaluate.html", evaluation=None, error=None)
     session = db_session()
     try:
-        point = point_from_lat_lon(request.args.get("lat"), request.args.get("lon"))
-        settings = current_app.extensions["transitreq.evaluation_settings"]
-        if request.args.get("radii"):
-            settings = replace(settings, catchment_radii_m=parse_radii(request.args["radii"]))
-        evaluation = evaluate_site(session, point, settings)
+        query = evaluation_query(request.args)
+        evaluation = evaluate_site(session, query.point, query.settings, query.dataset)
     except DomainError as refusal:
-        return render_template(
-            "planning/evaluate.html", evaluation=None, error=refusal.message
-        ), refusal.status
-    routes = routes_by_id(session, [route.route_id for route in evaluation.routes_in_catchment])
+        page = render_template("planning/evaluate.html", evaluation=None, error=refusal.message)
+        return page, refusal.status
+    return render_template(
+        "planning/evaluate.html",
+        evaluation=evaluation,
+        map=_site_map(session, evaluation, query.settings),
+        settings=query.settings,
+        error=None,
+    )
+
+
+def _site_map(
+    session: Session, evaluation: SiteEvaluation, settings: EvaluationSettings
+) -> RenderedMap:
+    """The site, its catchments, nearest stops, and the routes near it cut to the map's area
+    (whole route shapes would make the page megabytes long)."""
+    route_ids = [route.route_id for route in evaluation.routes_in_catchment]
+    box = box_around(evaluation.lon, evaluation.lat, 1.5 * max(settings.catchment_radii_m))
+    routes = routes_geojson(
+        routes_by_id(session, route_ids), route_lines_in_box(session, route_ids, box)
+    )
     stops = [
         (near.lat, near.lon, f"{near.name} ({near.distance_m:.0f} m)")
         for near in evaluation.nearest_stops
     ]
-    rendered = evaluation_map(
-        point.y, point.x, settings.catchment_radii_m, routes_geojson(routes), stops
-    )
-    return render_template(
-        "planning/evaluate.html", evaluation=evaluation, map=rendered, settings=settings, error=None
-    )
+    return evaluation_map(evaluation.lat, evaluation.lon, settings.catchment_radii_m, routes, stops)

@@ -9,6 +9,8 @@ from dataclasses import asdict
 from typing import Any
 
 from flask import current_app, url_for
+from geoalchemy2 import WKBElement
+from shapely.geometry.base import BaseGeometry
 
 from transitreq.geo.geojson import as_point, feature, feature_collection
 from transitreq.models import Event, Route, Stop, StopRequest
@@ -72,11 +74,15 @@ def requests_geojson(stop_requests: list[StopRequest]) -> dict[str, Any]:
     )
 
 
-def routes_geojson(routes: list[Route]) -> dict[str, Any]:
+def routes_geojson(
+    routes: list[Route], paths: dict[int, WKBElement | BaseGeometry] | None = None
+) -> dict[str, Any]:
+    """Routes as GeoJSON; ``paths`` replaces a route's geometry (e.g. cut to the map's area)."""
+    paths = paths or {}
     return feature_collection(
         [
             feature(
-                route.path,
+                paths.get(route.id, route.path),
                 {
                     "name": route.display_name,
                     "short_name": route.short_name,
