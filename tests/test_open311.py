@@ -326,10 +326,10 @@ def test_every_problem_is_listed_at_once(client, app_session):
     add_service_area(app_session)
     response = _post(client, service_code=None, description=None, media_url="nope")
     descriptions = [error["description"] for error in _errors(response, "json")]
-    assert [text.split(":")[0] for text in descriptions] == [
-        "service_code",
-        "media_url",
+    assert sorted(text.split(":")[0] for text in descriptions) == [
         "description",
+        "media_url",
+        "service_code",
     ]
 
 

@@ -69,6 +69,8 @@ class StopRequest(Base):
     # ServedGroup values ticked on the form, in the form's order.
     served_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     landmark: Mapped[str] = mapped_column(String(200), default="")
+    # A photo or document the resident linked (Open311 media_url); shown publicly.
+    media_url: Mapped[str | None] = mapped_column(String(500))
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84_SRID), nullable=False)
     status: Mapped[RequestStatus] = mapped_column(
         _enum_column(RequestStatus, 20), default=RequestStatus.SUBMITTED, index=True

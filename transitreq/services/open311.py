@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import column, select, table, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -42,7 +41,6 @@ SERVICE_NAME = "Bus stop request"
 # "Default query limit is a span of 90 days or first 1000 requests returned" (GeoReport v2).
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_RESULTS = 1000
-MEDIA_URL_MAX_CHARS = 500
 
 # Open311's two statuses; our finer status goes into status_notes.
 OPEN_STATUSES = frozenset(
@@ -82,7 +80,6 @@ SUBMISSION_PARAMETERS = (
 )
 
 # The media link has no place on the mapped StopRequest yet: read and written as a plain column.
-_REQUEST_MEDIA = table("stop_requests", column("id"), column("media_url"))
 
 _REFERENCE = re.compile(r"^SR-(?P<year>\d{4})-(?P<number>\d{1,9})$", re.IGNORECASE)
 
@@ -178,19 +175,6 @@ class Submission:
     media_url: str = ""
 
 
-def _media_url_problem(url: str) -> str | None:
-    if len(url) > MEDIA_URL_MAX_CHARS:
-        return f"Keep the link to {MEDIA_URL_MAX_CHARS} characters."
-    parts = urlsplit(url)
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.netloc
-        or any(character.isspace() or ord(character) < 32 for character in url)
-    ):
-        return "Give an http:// or https:// address."
-    return None
-
-
 def _parameter_problems(submission: Submission) -> tuple[dict[str, str], Any]:
     """Problems found before our own validation, and the point if one could be read."""
     problems: dict[str, str] = {}
@@ -211,9 +195,6 @@ def _parameter_problems(submission: Submission) -> tuple[dict[str, str], Any]:
             point = point_from_lat_lon(submission.lat, submission.long)
         except DomainError as failure:
             problems.update(failure.fields)
-    media_url = submission.media_url.strip()
-    if media_url and (problem := _media_url_problem(media_url)):
-        problems["media_url"] = problem
     return problems, point
 
 
@@ -233,6 +214,7 @@ def submit(session: Session, submission: Submission, limits: RequestLimits) -> S
         point=point,
         reporter_name=f"{submission.first_name.strip()} {submission.last_name.strip()}".strip(),
         reporter_contact=email or submission.phone.strip(),
+        media_url=submission.media_url,
     )
     try:
         stop_request = submit_request(session, draft, limits, problems)
@@ -243,14 +225,6 @@ def submit(session: Session, submission: Submission, limits: RequestLimits) -> S
         if "reporter_contact" in fields:
             fields["email" if email else "phone"] = fields.pop("reporter_contact")
         raise ValidationFailed(fields) from None
-    media_url = submission.media_url.strip()
-    if media_url:
-        with unit_of_work(session):
-            session.execute(
-                update(_REQUEST_MEDIA)
-                .where(_REQUEST_MEDIA.c.id == stop_request.id)
-                .values(media_url=media_url)
-            )
     return stop_request
 
 
@@ -273,9 +247,7 @@ def w3c_datetime(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
-def request_fields(
-    stop_request: StopRequest, agency: str, media_url: str | None, notice: str
-) -> dict[str, Any]:
+def request_fields(stop_request: StopRequest, agency: str, notice: str) -> dict[str, Any]:
     """One request in the standard's shape; names and contacts never appear in it."""
     point = to_shape(stop_request.location)
     return {
@@ -295,7 +267,7 @@ def request_fields(
         "zipcode": None,
         "lat": round(point.y, 7),
         "long": round(point.x, 7),
-        "media_url": media_url,
+        "media_url": stop_request.media_url,
     }
 
 
@@ -384,17 +356,6 @@ def find_requests(session: Session, query: RequestQuery) -> list[StopRequest]:
     if query.statuses:
         statement = statement.where(StopRequest.status.in_(_statuses(query.statuses)))
     return list(session.scalars(statement))
-
-
-def media_urls(session: Session, request_ids: list[int]) -> dict[int, str | None]:
-    if not request_ids:
-        return {}
-    rows = session.execute(
-        select(_REQUEST_MEDIA.c.id, _REQUEST_MEDIA.c.media_url).where(
-            _REQUEST_MEDIA.c.id.in_(request_ids)
-        )
-    )
-    return {request_id: url for request_id, url in rows}
 
 
 # --- API keys -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from shapely.geometry import Point
 
@@ -50,6 +51,7 @@ class RequestDraft:
     reporter_name: str = ""
     reporter_contact: str = ""
     notify_progress: bool = False
+    media_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,24 @@ class CleanRequest:
     reporter_name: str | None
     reporter_contact: str | None
     notify_progress: bool
+    media_url: str | None
+
+
+MEDIA_URL_MAX_CHARS = 500
+
+
+def media_url_problem(url: str) -> str | None:
+    """Why a linked photo or document address cannot be kept, or None."""
+    if len(url) > MEDIA_URL_MAX_CHARS:
+        return f"Keep the link to {MEDIA_URL_MAX_CHARS} characters."
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or any(character.isspace() or ord(character) < 32 for character in url)
+    ):
+        return "Give an http:// or https:// address."
+    return None
 
 
 def _unprintable(text: str, multiline: bool) -> str | None:
@@ -115,6 +135,9 @@ def _served_groups(values: list[str], errors: dict[str, str]) -> list[str]:
 
 
 def _contact(draft: RequestDraft, errors: dict[str, str]) -> str | None:
+    if draft.reporter_contact is not None and not isinstance(draft.reporter_contact, str):
+        errors["reporter_contact"] = "The contact must be text."
+        return None
     if _unprintable(draft.reporter_contact or "", multiline=False):
         errors["reporter_contact"] = "The contact contains a character that is not valid text."
         return None
@@ -160,6 +183,9 @@ def validate_draft(
     )
     served_groups = _served_groups(draft.served_groups, errors)
     contact = _contact(draft, errors)
+    media_url = (draft.media_url or "").strip()
+    if media_url and (problem := media_url_problem(media_url)):
+        errors["media_url"] = problem
     if draft.point is None and not errors.keys() & {"location", "lat", "lon"}:
         errors["location"] = "Place the pin on the map or type the coordinates."
     if errors:
@@ -173,4 +199,5 @@ def validate_draft(
         name or None,
         contact,
         bool(draft.notify_progress),
+        media_url or None,
     )

@@ -82,6 +82,7 @@ def submit_request(
             reporter_name=clean.reporter_name,
             reporter_contact=clean.reporter_contact,
             notify_progress=clean.notify_progress,
+            media_url=clean.media_url,
         )
         session.add(stop_request)
         session.add(

@@ -45,13 +45,11 @@ def _base_url() -> str:
 
 
 def _request_fields(stop_requests: list) -> list[dict]:
-    media = open311.media_urls(db_session(), [stop_request.id for stop_request in stop_requests])
     agency = current_app.config["OPEN311_AGENCY"]
     return [
         open311.request_fields(
             stop_request,
             agency,
-            media.get(stop_request.id),
             f"Follow this request at {tracking_url(stop_request.reference)}",
         )
         for stop_request in stop_requests
