@@ -23,3 +23,25 @@ def serving(app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@contextmanager
+def embedded_app(tmp_path) -> Iterator:
+    """The app on a fresh embedded (SpatiaLite) database with no tile server, as browsers see
+    it when nothing outside this machine is reachable."""
+    from tests import databases
+    from transitreq import create_app, migrate
+    from transitreq.db import make_engine
+
+    url = databases.spatialite_database(tmp_path)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "TILE_URL": ""},
+        instance_path=str(tmp_path / "instance"),
+    )
+    try:
+        yield app
+    finally:
+        app.extensions["transitreq.engine"].dispose()

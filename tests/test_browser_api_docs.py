@@ -7,25 +7,14 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests import databases
-from tests.browser import CHROMIUM_ARGS, CHROMIUM_PATH, serving
-from transitreq import create_app, migrate
-from transitreq.db import make_engine
+from tests.browser import CHROMIUM_ARGS, CHROMIUM_PATH, embedded_app, serving
 from transitreq.web.openapi import paths
 
 
 @pytest.fixture
 def docs_app(tmp_path):
-    url = databases.spatialite_database(tmp_path)
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    app = create_app(
-        {"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "TILE_URL": ""},
-        instance_path=str(tmp_path / "instance"),
-    )
-    yield app
-    app.extensions["transitreq.engine"].dispose()
+    with embedded_app(tmp_path) as app:
+        yield app
 
 
 def test_developer_reads_every_operation_on_the_docs_page(docs_app):

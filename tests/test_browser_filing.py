@@ -8,8 +8,7 @@ import pytest
 from geoalchemy2.shape import to_shape
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests import databases
-from tests.browser import CHROMIUM_ARGS, CHROMIUM_PATH, serving
+from tests.browser import CHROMIUM_ARGS, CHROMIUM_PATH, embedded_app, serving
 from tests.factories import (
     RAILWAY_SQUARE,
     add_service_area,
@@ -18,8 +17,6 @@ from tests.factories import (
     offset,
     row_counts,
 )
-from transitreq import create_app, migrate
-from transitreq.db import make_engine
 from transitreq.services.stop_requests import find_by_reference
 
 pytestmark = pytest.mark.browser
@@ -36,16 +33,8 @@ def browser():
 @pytest.fixture
 def live_app(tmp_path):
     """The embedded default (SpatiaLite) with no tile server: the map must work without one."""
-    url = databases.spatialite_database(tmp_path)
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    app = create_app(
-        {"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "TILE_URL": ""},
-        instance_path=str(tmp_path / "instance"),
-    )
-    yield app
-    app.extensions["transitreq.engine"].dispose()
+    with embedded_app(tmp_path) as app:
+        yield app
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
+from tests.databases import assert_uses_spatial_index
 from tests.factories import RAILWAY_SQUARE, add_service_area, file_request, geodesic_m, offset
 from transitreq.geo.nearby import requests_within_statement
 from transitreq.models import RequestStatus
@@ -76,16 +76,6 @@ def test_search_box_never_misses_a_point_on_the_circle(session, latitude):
 def test_nearby_query_uses_the_spatial_index(session):
     add_service_area(session)
     _file_at_offsets(session, [(0, 100)])
-    dialect = session.get_bind().dialect
-    statement = requests_within_statement(dialect.name, RAILWAY_SQUARE, 300, tuple(RequestStatus))
-    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    if dialect.name == "postgresql":
-        # Tiny tables are cheaper to scan; forbid that to prove the index can answer the query.
-        session.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {sql}")))
-        assert "idx_stop_requests_location" in plan
-    else:
-        plan = [row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
-        # The R*Tree answers through the virtual table's own index, not a scan of every row.
-        assert any(step.startswith("SCAN SpatialIndex VIRTUAL TABLE INDEX") for step in plan), plan
-    session.rollback()
+    dialect_name = session.get_bind().dialect.name
+    statement = requests_within_statement(dialect_name, RAILWAY_SQUARE, 300, tuple(RequestStatus))
+    assert_uses_spatial_index(session, statement, "idx_stop_requests_location")

@@ -12,9 +12,10 @@ import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiPolygon, Point, box
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from tests import databases
+from tests.databases import assert_uses_spatial_index
 from tests.reference_data import (
     GTFS_ZIP,
     POPULATION_GRID,
@@ -268,15 +269,7 @@ def test_population_query_uses_the_spatial_index(helsinki_session):
     statement = population_statement(
         dialect.name, dataset, catchment_circle(site, 400, UTM_35N), site, 400, UTM_35N
     )
-    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    if dialect.name == "postgresql":
-        helsinki_session.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = "\n".join(row[0] for row in helsinki_session.execute(text(f"EXPLAIN {sql}")))
-        assert "idx_population_units_geom" in plan
-    else:
-        plan = [row[-1] for row in helsinki_session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
-        assert any(step.startswith("SCAN SpatialIndex VIRTUAL TABLE INDEX") for step in plan)
-    helsinki_session.rollback()
+    assert_uses_spatial_index(helsinki_session, statement, "idx_population_units_geom")
 
 
 def test_stops_imported_are_the_feeds_stops(helsinki_session, reference):
