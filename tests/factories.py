@@ -8,7 +8,7 @@ from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from transitreq.models import Event, ServiceArea, StopRequest, Support
+from transitreq.models import Event, ServiceArea, StopRequest, Support, User
 from transitreq.services.stop_requests import RequestDraft, RequestLimits, submit_request
 
 # Central Helsinki, where the shared reference data lives.
@@ -60,3 +60,30 @@ def row_counts(session: Session) -> dict[str, int]:
         model.__tablename__: session.scalar(select(func.count()).select_from(model))
         for model in (StopRequest, Support, Event)
     }
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def add_user(
+    session: Session, role: str = "planner", email: str | None = None, department: str = ""
+) -> User:
+    from transitreq.services.accounts import NewUser, create_user
+
+    email = email or f"{role}-{session.scalar(select(func.count(User.id))) + 1}@city.example"
+    department = department or ("Bus operator" if role == "department" else "")
+    return create_user(session, NewUser(email, f"Test {role}", role, STAFF_PASSWORD, department))
+
+
+def log_in(client, session: Session, role: str = "planner") -> User:
+    """A member of staff with ``role``, logged in through the real login form."""
+    import re
+
+    user = add_user(session, role)
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/login", data={"email": user.email, "password": STAFF_PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return user

@@ -12,6 +12,7 @@ from tests.factories import (
     add_service_area,
     file_request,
     geodesic_m,
+    log_in,
     offset,
 )
 from transitreq.importers.demo_city import seed_demo_city
@@ -129,6 +130,8 @@ def test_evaluation_page_shows_the_numbers_and_the_score_explained(client, app_s
     from transitreq.importers.demo_city import _lon_lat
 
     lon, lat = _lon_lat(0, 1950)
+    assert client.get(f"/planning/evaluate?lat={lat}&lon={lon}").status_code == 302
+    log_in(client, app_session)
     html = client.get(f"/planning/evaluate?lat={lat}&lon={lon}").get_data(as_text=True)
     assert 'id="map_evaluation"' in html
     assert re.search(r'id="score">\d+\.\d<', html)

@@ -193,7 +193,37 @@ def create_api_key_command(name: str) -> None:
     click.echo(key)
 
 
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's name, as shown on the audit log.")
+@click.option(
+    "--role",
+    type=click.Choice(["planner", "admin", "department"]),
+    default="planner",
+    show_default=True,
+)
+@click.option("--department", default="", help="For department staff: their department.")
+@click.password_option(help="Asked for (twice) when not given.")
+@with_appcontext
+def create_user_command(email: str, name: str, role: str, department: str, password: str) -> None:
+    """Create a staff account (planner, admin or department staff)."""
+    from transitreq.errors import ValidationFailed
+    from transitreq.services.accounts import NewUser, create_user
+
+    migrate.upgrade(_engine())
+    session = current_app.extensions["transitreq.sessionmaker"]()
+    try:
+        user = create_user(session, NewUser(email, name, role, password, department))
+    except ValidationFailed as error:
+        problems = "; ".join(f"{field}: {message}" for field, message in error.fields.items())
+        raise click.ClickException(problems) from error
+    finally:
+        session.close()
+    click.echo(f"Created {user.role.label.lower()} {user.name} <{user.email}>.")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
     app.cli.add_command(init_db_command)
     app.cli.add_command(import_population_command)
     app.cli.add_command(import_areas_command)

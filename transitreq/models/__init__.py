@@ -1,5 +1,6 @@
 """SQLAlchemy 2 mapped classes; geometry columns are WGS 84 (SRID 4326)."""
 
+from transitreq.models.accounts import Department, Role, User
 from transitreq.models.api_client import ApiClient
 from transitreq.models.base import WGS84_SRID, Base, utc_now
 from transitreq.models.population import POINTS, POLYGONS, PopulationDataset, PopulationUnit
@@ -8,6 +9,9 @@ from transitreq.models.status import Audience, RequestStatus, ServedGroup
 from transitreq.models.transit import Route, RouteStop, ServiceArea, Stop
 
 __all__ = [
+    "Department",
+    "Role",
+    "User",
     "WGS84_SRID",
     "ApiClient",
     "Audience",

@@ -9,7 +9,9 @@ from transitreq.models import RequestStatus
 from transitreq.services.contacts import MAX_CONTACT_CHARS
 from transitreq.services.request_validation import NAME_MAX_CHARS
 from transitreq.web import (
+    admin,
     api,
+    auth,
     database,
     errors,
     open311,
@@ -34,6 +36,8 @@ def register_web(app: Flask) -> None:
     # Open311 clients are other servers posting form-encoded bodies without cookies; what
     # guards their POSTs is the API key, when the deployment requires one.
     csrf.exempt(open311.bp)
+    auth.init_app(app)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(planning.bp)

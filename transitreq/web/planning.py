@@ -9,13 +9,17 @@ from sqlalchemy.orm import Session
 from transitreq.errors import DomainError
 from transitreq.geo.layers import route_lines_in_box, routes_by_id
 from transitreq.geo.metric import box_around
+from transitreq.models import Role
 from transitreq.services.evaluation import EvaluationSettings, SiteEvaluation, evaluate_site
+from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
 from transitreq.web.forms import evaluation_query
 from transitreq.web.maps import RenderedMap, evaluation_map
 from transitreq.web.presenters import routes_geojson
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
+# Every planning page is for planners (and administrators) only, whoever adds it.
+guard_blueprint(bp, Role.PLANNER, Role.ADMIN)
 
 
 @bp.get("/evaluate")
