@@ -78,6 +78,20 @@ class TransitionRefused(DomainError):
     status = 409
 
 
+class StaleDecision(DomainError):
+    """The request changed after the planner opened it; their decision was not saved."""
+
+    code = "stale_decision"
+    status = 409
+
+
+class ContactMismatch(DomainError):
+    """An answer sent with a contact other than the reporter's; says nothing about theirs."""
+
+    code = "contact_mismatch"
+    status = 403
+
+
 class ImportFailed(DomainError):
     """A dataset file that cannot be loaded; nothing of it was written.
 

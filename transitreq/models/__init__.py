@@ -4,6 +4,7 @@ from transitreq.models.accounts import Department, Role, User
 from transitreq.models.api_client import ApiClient
 from transitreq.models.base import WGS84_SRID, Base, utc_now
 from transitreq.models.population import POINTS, POLYGONS, PopulationDataset, PopulationUnit
+from transitreq.models.projects import InfoQuestion, StopProject
 from transitreq.models.requests import Event, StopRequest, Support, format_reference
 from transitreq.models.status import Audience, RequestStatus, ServedGroup
 from transitreq.models.transit import Route, RouteStop, ServiceArea, Stop
@@ -17,6 +18,7 @@ __all__ = [
     "Audience",
     "Base",
     "Event",
+    "InfoQuestion",
     "POINTS",
     "POLYGONS",
     "PopulationDataset",
@@ -27,6 +29,7 @@ __all__ = [
     "ServedGroup",
     "ServiceArea",
     "Stop",
+    "StopProject",
     "StopRequest",
     "Support",
     "format_reference",

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from transitreq.models.base import WGS84_SRID, Base, UtcDateTime, utc_now
+from transitreq.models.projects import InfoQuestion, StopProject
 from transitreq.models.status import Audience, RequestStatus
 
 
@@ -85,12 +86,20 @@ class StopRequest(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
     # Optimistic locking: a decision based on a stale read fails instead of overwriting.
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The stop project an approval linked this request to, and the request a merge sent it to.
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("stop_projects.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("stop_requests.id"))
 
     supports: Mapped[list[Support]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by=Support.id
     )
     events: Mapped[list[Event]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="Event.id"
+    )
+    project: Mapped[StopProject | None] = relationship(back_populates="requests")
+    merged_into: Mapped[StopRequest | None] = relationship(remote_side=[id])
+    questions: Mapped[list[InfoQuestion]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="InfoQuestion.id"
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -103,6 +112,12 @@ class StopRequest(Base):
     @property
     def public_events(self) -> list[Event]:
         return [event for event in self.events if event.audience is Audience.PUBLIC]
+
+    @property
+    def open_question(self) -> InfoQuestion | None:
+        """The planner's question still waiting for the resident's answer, if any."""
+        unanswered = [question for question in self.questions if question.answered_at is None]
+        return unanswered[-1] if unanswered else None
 
 
 def format_reference(year: int, request_id: int) -> str:
@@ -138,6 +153,8 @@ class Event(Base):
     audience: Mapped[Audience] = mapped_column(_enum_column(Audience, 10), default=Audience.PUBLIC)
     # Who acted, as shown on the audit log: "resident", "system", or a staff user's name.
     actor: Mapped[str] = mapped_column(String(100), default="resident")
+    # The staff account behind ``actor``, while it exists (residents have none).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
     request: Mapped[StopRequest | None] = relationship(back_populates="events")

@@ -15,8 +15,9 @@ S = RequestStatus
 ALLOWED_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.NEEDS_INFO, S.APPROVED, S.MERGED, S.REJECTED}),
     S.UNDER_REVIEW: frozenset({S.NEEDS_INFO, S.APPROVED, S.MERGED, S.REJECTED}),
-    # An answer from the resident returns the request to review.
-    S.NEEDS_INFO: frozenset({S.UNDER_REVIEW, S.MERGED, S.REJECTED}),
+    # An answer from the resident returns the request to review; a planner may also decide
+    # without waiting for one.
+    S.NEEDS_INFO: frozenset({S.UNDER_REVIEW, S.APPROVED, S.MERGED, S.REJECTED}),
     # An approved stop is finished when it goes into service; a cancelled project reopens review.
     S.APPROVED: frozenset({S.COMPLETED, S.UNDER_REVIEW}),
     S.MERGED: frozenset(),
@@ -41,8 +42,14 @@ def move(
     actor: str,
     note: str = "",
     audience: Audience = Audience.PUBLIC,
+    kind: str = "status_changed",
+    user_id: int | None = None,
 ) -> Event:
-    """Change a request's status and record the event; the caller owns the transaction."""
+    """Change a request's status and record the event; the caller owns the transaction.
+
+    ``kind`` names the decision ("approved", "merged"…) and ``user_id`` the staff account that
+    made it, for the audit log.
+    """
     from_status = stop_request.status
     if to_status not in ALLOWED_TRANSITIONS[from_status]:
         raise TransitionRefused(
@@ -53,12 +60,13 @@ def move(
     stop_request.status = to_status
     event = Event(
         request=stop_request,
-        kind="status_changed",
+        kind=kind,
         from_status=from_status.value,
         to_status=to_status.value,
         note=note,
         audience=audience,
         actor=actor,
+        user_id=user_id,
     )
     session.add(event)
     return event

@@ -19,6 +19,7 @@ from transitreq.web import (
     planning,
     public,
     rate_limits,
+    review,
     security,
 )
 
@@ -41,6 +42,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(planning.bp)
+    app.register_blueprint(review.bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(openapi.bp)
     rate_limits.init_app(app)

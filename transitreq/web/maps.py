@@ -272,3 +272,40 @@ def evaluation_map(
     ).add_to(fmap)
     _tooltip(site, "The site evaluated")
     return _render(fmap)
+
+
+def review_map(
+    lat: float,
+    lon: float,
+    colour: str,
+    routes: dict[str, Any],
+    nearby: list[tuple[float, float, str]],
+) -> RenderedMap:
+    """A request under review, the lines and the other requests around it; the page's script
+    adds the draggable pin for where an approved stop would go."""
+    fmap = _base_map((lat, lon), 16, "review")
+    _add_routes(fmap, routes)
+    for near_lat, near_lon, label in nearby:
+        near = folium.CircleMarker(
+            [near_lat, near_lon],
+            radius=7,
+            color="#ffffff",
+            weight=2,
+            fill=True,
+            fill_color="#5d6d7e",
+            fill_opacity=0.9,
+            class_name="nearby-request-marker",
+        ).add_to(fmap)
+        _tooltip(near, label)
+    marker = folium.CircleMarker(
+        [lat, lon],
+        radius=11,
+        color="#ffffff",
+        weight=3,
+        fill=True,
+        fill_color=colour,
+        fill_opacity=1,
+        class_name="request-marker",
+    ).add_to(fmap)
+    _tooltip(marker, "The resident's pin")
+    return _render(fmap)

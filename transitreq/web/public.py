@@ -11,6 +11,7 @@ from transitreq.errors import DomainError
 from transitreq.geo.geojson import as_point
 from transitreq.geo.layers import routes_with_paths
 from transitreq.models import ServedGroup
+from transitreq.services.decisions import answer_question, latest_decision_note
 from transitreq.services.overview import city_overview
 from transitreq.services.status_rules import is_supportable
 from transitreq.services.stop_requests import find_by_reference, submit_request, support_request
@@ -83,6 +84,8 @@ def _tracking_page(
     support_errors: dict[str, str] | None = None,
     status: int = 200,
     support_form: Mapping[str, str] | None = None,
+    answer_errors: dict[str, str] | None = None,
+    answer_form: Mapping[str, str] | None = None,
 ) -> ResponseReturnValue:
     session = db_session()
     stop_request = find_by_reference(session, reference)
@@ -99,6 +102,9 @@ def _tracking_page(
         supportable=is_supportable(stop_request.status),
         support_errors=support_errors or {},
         support_form=support_form or {},
+        answer_errors=answer_errors or {},
+        answer_form=answer_form or {},
+        decision_note=latest_decision_note(stop_request),
     ), status
 
 
@@ -127,3 +133,21 @@ def support(reference: str) -> ResponseReturnValue:
         "success",
     )
     return redirect(url_for("public.track", reference=stop_request.reference), 303)
+
+
+@bp.post("/requests/<reference>/answer")
+def answer(reference: str) -> ResponseReturnValue:
+    """The resident answers a planner's question, with the contact they filed the request with."""
+    try:
+        answer_question(
+            db_session(), reference, request.form.get("contact", ""), request.form.get("answer", "")
+        )
+    except DomainError as refusal:
+        if refusal.status == 404:
+            raise
+        errors = refusal.fields or {"answer": refusal.message}
+        return _tracking_page(
+            reference, status=refusal.status, answer_errors=errors, answer_form=request.form
+        )
+    flash("Thank you: the planners have your answer, and the request is back in review.", "success")
+    return redirect(url_for("public.track", reference=reference), 303)

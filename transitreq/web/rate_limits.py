@@ -24,12 +24,14 @@ from werkzeug.exceptions import HTTPException
 from transitreq.web.errors import _wants_json as wants_json
 from transitreq.web.errors import json_error
 
-# Endpoints that create something: a request or a support.
+# Endpoints that create something: a request, a support, an answer.
 WRITE_ENDPOINTS = (
     "api.create_request",
     "api.create_support",
     "public.submit",
     "public.support",
+    # Also slows anyone guessing the reporter's contact to answer in their name.
+    "public.answer",
     "open311.create_request",
 )
 # Documentation is the same for everyone and cheap to serve.
