@@ -213,3 +213,10 @@ def test_resident_answers_with_their_contact_and_the_request_returns_to_review(c
     assert answered.events[-1].audience is Audience.PUBLIC
     page = client.get(url).get_data(as_text=True)
     assert 'id="answer-form"' not in page and "North side." not in page
+
+    again = client.post(
+        url + "/answer",
+        data={"csrf_token": token, "contact": "aino@example.org", "answer": "Again."},
+        follow_redirects=True,
+    )
+    assert "This request is not waiting for an answer." in again.get_data(as_text=True)

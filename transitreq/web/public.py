@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from transitreq.errors import DomainError
+from transitreq.errors import DomainError, TransitionRefused
 from transitreq.geo.geojson import as_point
 from transitreq.geo.layers import routes_with_paths
 from transitreq.models import ServedGroup
@@ -142,6 +142,10 @@ def answer(reference: str) -> ResponseReturnValue:
         answer_question(
             db_session(), reference, request.form.get("contact", ""), request.form.get("answer", "")
         )
+    except TransitionRefused as refusal:
+        # Answered already, or decided meanwhile: the form is gone, so say it above the page.
+        flash(refusal.message, "error")
+        return redirect(url_for("public.track", reference=reference), 303)
     except DomainError as refusal:
         if refusal.status == 404:
             raise
