@@ -12,6 +12,7 @@ from transitreq.db import embedded_database_url, make_engine, make_sessionmaker
 from transitreq.geo.metric_crs import check_metric_srid
 from transitreq.services.evaluation import EvaluationSettings, parse_radii
 from transitreq.services.request_validation import RequestLimits
+from transitreq.services.review_queue import SETTINGS_KEY as SCORE_SETTINGS_KEY
 from transitreq.services.scoring import ScoreWeights
 
 
@@ -51,6 +52,11 @@ def create_app(
     engine = make_engine(app.config["DATABASE_URL"], extra_srids=(int(app.config["METRIC_SRID"]),))
     app.extensions["transitreq.engine"] = engine
     app.extensions["transitreq.sessionmaker"] = make_sessionmaker(engine)
+    # Services that score a request (on filing and support) evaluate with the deployment's
+    # settings, carried by every session of this app.
+    app.extensions["transitreq.sessionmaker"].configure(
+        info={SCORE_SETTINGS_KEY: app.extensions["transitreq.evaluation_settings"]}
+    )
 
     from transitreq import cli
     from transitreq.web import register_web

@@ -45,3 +45,21 @@ def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
 
 def as_point(geometry: WKBElement) -> Point:
     return to_shape(geometry)
+
+
+def point_feature(
+    lon: float, lat: float, properties: dict[str, Any], feature_id: Any = None
+) -> dict[str, Any]:
+    """A Point feature straight from numbers: for thousands of map markers per response, without
+    building a Shapely object for each."""
+    result: dict[str, Any] = {
+        "type": "Feature",
+        "geometry": {
+            "type": "Point",
+            "coordinates": [round(lon, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)],
+        },
+        "properties": properties,
+    }
+    if feature_id is not None:
+        result["id"] = feature_id
+    return result

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Enum,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -84,6 +85,10 @@ class StopRequest(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
+    # The site score (0–100) of the request's pin, cached for sorting and filtering the review
+    # queue; refreshed when the request is filed or supported (services/review_queue.py), NULL
+    # until first computed.
+    score: Mapped[float | None] = mapped_column(Float, index=True)
     # Optimistic locking: a decision based on a stale read fails instead of overwriting.
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     # The stop project an approval linked this request to, and the request a merge sent it to.

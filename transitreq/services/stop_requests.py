@@ -37,6 +37,7 @@ from transitreq.services.request_validation import (
     clean_text,
     validate_draft,
 )
+from transitreq.services.review_queue import refresh_score
 from transitreq.services.status_rules import is_supportable
 
 __all__ = [
@@ -95,6 +96,7 @@ def submit_request(
                 actor="resident",
             )
         )
+        refresh_score(session, stop_request)
     return stop_request
 
 
@@ -156,6 +158,7 @@ def support_request(session: Session, reference: str, contact: str, name: str = 
                     actor="resident",
                 )
             )
+            refresh_score(session, stop_request)
     except IntegrityError:
         # The same person supporting twice at the same moment: the unique constraint decides.
         raise _already_supported(stop_request) from None

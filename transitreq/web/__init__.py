@@ -16,6 +16,7 @@ from transitreq.web import (
     errors,
     open311,
     openapi,
+    planner_api,
     planning,
     public,
     rate_limits,
@@ -43,6 +44,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(planning.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(planner_api.bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(openapi.bp)
     rate_limits.init_app(app)

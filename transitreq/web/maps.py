@@ -309,3 +309,52 @@ def review_map(
     ).add_to(fmap)
     _tooltip(marker, "The resident's pin")
     return _render(fmap)
+
+
+class _ExposeLayers(MacroElement):
+    """Publish named Leaflet layers as ``window.transitreqLayers`` for the page's own scripts."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "window.transitreqLayers = { "
+        "{% for key, layer in this.layers.items() %}{{ key | tojson }}: {{ layer.get_name() }},"
+        "{% endfor %}};"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, layers: dict[str, Any]) -> None:
+        super().__init__()
+        self.layers = layers
+
+
+def planner_map(extent: BoundingBox | None) -> RenderedMap:
+    """The planners' map: empty, named layers that the page's script fills from the planner API
+    for the area in view (requests clustered, routes, stops, population density, coverage gap),
+    switched on and off in the layer control."""
+    centre = (
+        ((extent.min_lat + extent.max_lat) / 2, (extent.min_lon + extent.max_lon) / 2)
+        if extent
+        else (0.0, 0.0)
+    )
+    fmap = _base_map(centre, 13 if extent else 2, "planner")
+    _fit(fmap, extent)
+    layers: dict[str, Any] = {
+        "population": folium.FeatureGroup(name="Population density", show=False),
+        "gap": folium.FeatureGroup(name="Coverage gap (beyond 400 m of a stop)", show=True),
+        "routes": folium.FeatureGroup(name="Bus routes", show=True),
+        "stops": folium.FeatureGroup(name="Bus stops (zoom in)", show=True),
+    }
+    cluster = MarkerCluster(
+        name="Stop requests",
+        show=True,
+        options={"maxClusterRadius": 40, "disableClusteringAtZoom": 16},
+    )
+    cluster.default_js = assets.marker_cluster_js()
+    cluster.default_css = assets.marker_cluster_css()
+    layers["requests"] = cluster
+    layers["selection"] = folium.FeatureGroup(name="Selected request", control=False)
+    for layer in layers.values():
+        layer.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    _ExposeLayers(layers).add_to(fmap)
+    return _render(fmap)

@@ -292,6 +292,65 @@ SCHEMAS: dict[str, Schema] = {
     "RequestLayer": _feature_collection("RequestFeature"),
     "StopLayer": _feature_collection("StopFeature"),
     "RouteLayer": _feature_collection("RouteFeature"),
+    "QueueRow": _object(
+        {
+            "reference": _STRING,
+            "title": _STRING,
+            "status": {"type": "string", "enum": [status.value for status in RequestStatus]},
+            "status_label": _STRING,
+            "colour": _STRING,
+            "supporters": _INTEGER,
+            "score": _nullable("number"),
+            "created_at": _DATE_TIME,
+            "age_days": _INTEGER,
+            "district": _nullable("string"),
+            "lat": _NUMBER,
+            "lon": _NUMBER,
+            "review_url": _STRING,
+        }
+    ),
+    "QueueFeature": _feature(
+        _object(
+            {
+                "reference": _STRING,
+                "status": _STRING,
+                "colour": _STRING,
+                "supporters": _INTEGER,
+                "score": _nullable("number"),
+            }
+        ),
+        ["Point"],
+    ),
+    "ReviewQueue": _object(
+        {
+            "total": _INTEGER,
+            "page": _INTEGER,
+            "per_page": _INTEGER,
+            "pages": _INTEGER,
+            "truncated": _BOOLEAN,
+            "rows": _array(_ref("QueueRow")),
+            "features": _feature_collection("QueueFeature"),
+        }
+    ),
+    "PopulationFeature": _feature(
+        _object(
+            {
+                "kind": {"type": "string", "enum": ["polygon", "point", "cell"]},
+                "population": _NUMBER,
+                "area_km2": _NUMBER,
+                "people_per_km2": _nullable("number"),
+            }
+        ),
+        ["Polygon", "MultiPolygon", "Point"],
+    ),
+    "PopulationLayer": _object(
+        {
+            "type": {"const": "FeatureCollection"},
+            "features": _array(_ref("PopulationFeature")),
+            "dataset": _nullable("string"),
+            "total_population": _NUMBER,
+        }
+    ),
 }
 
 
@@ -497,6 +556,87 @@ def paths() -> dict[str, Schema]:
         "/api/layers/requests": _layer("Requests (all but merged ones)", "RequestLayer"),
         "/api/layers/stops": _layer("Existing stops", "StopLayer"),
         "/api/layers/routes": _layer("Routes in their GTFS colours", "RouteLayer", False),
+        **_planner_paths(),
+    }
+
+
+_PLANNERS_ONLY = {
+    "401": _error_response("Not logged in (`login_required`)."),
+    "403": _error_response("Logged in without the planner or admin role (`forbidden`)."),
+}
+_PLANNER_BBOX = _query(
+    "bbox", "The map's box, `min_lon,min_lat,max_lon,max_lat` (decimal degrees).", _STRING
+)
+
+
+def _planner_layer(summary: str, description: str, extra: list[Schema]) -> Schema:
+    return {
+        "get": {
+            "tags": ["planning"],
+            "summary": summary,
+            "description": description,
+            "operationId": "planner_" + summary.split()[0].lower(),
+            "parameters": [
+                _PLANNER_BBOX,
+                *extra,
+                _query("dataset", "A population dataset's name (default: the one here).", _STRING),
+            ],
+            "responses": {
+                "200": _json_response("A GeoJSON FeatureCollection.", "PopulationLayer"),
+                **_PLANNERS_ONLY,
+                **_errors(422),
+            },
+        }
+    }
+
+
+def _planner_paths() -> dict[str, Schema]:
+    """The planners' map data (web/planner_api.py): logged-in planners and admins only."""
+    return {
+        "/api/planner/requests": {
+            "get": {
+                "tags": ["planning"],
+                "summary": "The review queue: a page of rows and every match for the map",
+                "operationId": "planner_review_queue",
+                "parameters": [
+                    _PLANNER_BBOX,
+                    _query("status", "Comma list of statuses.", _STRING),
+                    _query("district", "Name of a service area containing the request.", _STRING),
+                    _query("min_score", "Lowest cached score.", _NUMBER),
+                    _query("max_score", "Highest cached score.", _NUMBER),
+                    _query("q", "Text in title, description, landmark, or a reference.", _STRING),
+                    _query(
+                        "sort",
+                        "created_at, supporters, score or status; `-` first for descending "
+                        "(default `-created_at`).",
+                        _STRING,
+                    ),
+                    _query("page", "Page number from 1.", {"type": "integer", "minimum": 1}),
+                    _query(
+                        "per_page",
+                        "Rows per page.",
+                        {"type": "integer", "minimum": 1, "maximum": 200},
+                    ),
+                ],
+                "responses": {
+                    "200": _json_response("The queue.", "ReviewQueue"),
+                    **_PLANNERS_ONLY,
+                    **_errors(422),
+                },
+            }
+        },
+        "/api/planner/layers/population": _planner_layer(
+            "Population density in the map's box",
+            "Units with people per km² (points summed into grid cells when many); a box over "
+            "10 × 10 km is refused (422, field `bbox`).",
+            [],
+        ),
+        "/api/planner/layers/coverage-gap": _planner_layer(
+            "Coverage gap: people beyond walking distance of every stop",
+            "The parts of units in the box farther than `radius_m` from every stop, with the "
+            "people living in them; a box over 5 × 5 km is refused (422, field `bbox`).",
+            [_query("radius_m", "Walking distance in metres (default 400).", _NUMBER)],
+        ),
     }
 
 

@@ -11,15 +11,29 @@ from transitreq.geo.layers import route_lines_in_box, routes_by_id
 from transitreq.geo.metric import box_around
 from transitreq.models import Role
 from transitreq.services.evaluation import EvaluationSettings, SiteEvaluation, evaluate_site
-from transitreq.web.auth import guard_blueprint
+from transitreq.services.review_queue import MAX_PER_PAGE, planner_map_view
+from transitreq.web.auth import guard_blueprint, planner_required
 from transitreq.web.database import db_session
 from transitreq.web.forms import evaluation_query
-from transitreq.web.maps import RenderedMap, evaluation_map
+from transitreq.web.maps import RenderedMap, evaluation_map, planner_map
 from transitreq.web.presenters import routes_geojson
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 # Every planning page is for planners (and administrators) only, whoever adds it.
 guard_blueprint(bp, Role.PLANNER, Role.ADMIN)
+
+
+@bp.get("/")
+@planner_required
+def planner_map_page() -> ResponseReturnValue:
+    """The planners' map with the review queue beside it; both load from /api/planner/."""
+    view = planner_map_view(db_session())
+    return render_template(
+        "planning/map.html",
+        map=planner_map(view.extent),
+        districts=view.districts,
+        max_per_page=MAX_PER_PAGE,
+    )
 
 
 @bp.get("/evaluate")

@@ -6,15 +6,18 @@ Reporter and supporter names and contacts never pass through here.
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
 from geoalchemy2 import WKBElement
 from shapely.geometry.base import BaseGeometry
 
-from transitreq.geo.geojson import as_point, feature, feature_collection
+from transitreq.geo.coverage import PopulationPart
+from transitreq.geo.geojson import as_point, feature, feature_collection, point_feature
 from transitreq.models import Event, Route, Stop, StopRequest
 from transitreq.services.evaluation import SiteEvaluation
+from transitreq.services.review_queue import QueuePage, QueueRow
 from transitreq.services.status_rules import is_supportable
 
 
@@ -128,3 +131,74 @@ def evaluation_json(evaluation: SiteEvaluation) -> dict[str, Any]:
     for term in body["score"]["terms"]:
         term["points"] = round(term["points"], 1)
     return body
+
+
+def _queue_row(row: QueueRow, now: datetime) -> dict[str, Any]:
+    return {
+        "reference": row.reference,
+        "title": row.title,
+        "status": row.status.value,
+        "status_label": row.status.label,
+        "colour": row.status.colour,
+        "supporters": row.supporters,
+        "score": None if row.score is None else round(row.score, 1),
+        "created_at": row.created_at.isoformat(),
+        "age_days": max(0, (now - row.created_at).days),
+        "district": row.district,
+        "lat": round(row.lat, 7),
+        "lon": round(row.lon, 7),
+        # The planners' review page for the request.
+        "review_url": f"/planning/requests/{row.reference}",
+    }
+
+
+def review_queue_json(page: QueuePage, now: datetime) -> dict[str, Any]:
+    """The queue's page for the table and every match as GeoJSON for the map, from one query."""
+    return {
+        "total": page.total,
+        "page": page.query.page,
+        "per_page": page.query.per_page,
+        "pages": page.pages,
+        "truncated": page.truncated,
+        "rows": [_queue_row(row, now) for row in page.rows],
+        "features": feature_collection(
+            [
+                point_feature(
+                    row.lon,
+                    row.lat,
+                    {
+                        "reference": row.reference,
+                        "status": row.status.value,
+                        "colour": row.status.colour,
+                        "supporters": row.supporters,
+                        "score": None if row.score is None else round(row.score, 1),
+                    },
+                    row.reference,
+                )
+                for row in page.matches
+            ]
+        ),
+    }
+
+
+def population_layer_json(parts: list[PopulationPart], dataset: str | None) -> dict[str, Any]:
+    """Population units (or grid cells, or their uncovered parts) with people and density."""
+    collection = feature_collection(
+        [
+            feature(
+                part.geometry,
+                {
+                    "kind": part.kind,
+                    "population": round(part.population, 1),
+                    "area_km2": round(part.area_km2, 4),
+                    "people_per_km2": None
+                    if part.people_per_km2 is None
+                    else round(part.people_per_km2, 1),
+                },
+            )
+            for part in parts
+        ]
+    )
+    collection["dataset"] = dataset
+    collection["total_population"] = round(sum(part.population for part in parts), 1)
+    return collection

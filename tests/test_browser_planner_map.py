@@ -1,0 +1,153 @@
+"""A planner in a real browser: the map and the review queue filter together, and a request
+clicked on the map shows its evaluation and draws its catchments."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from sqlalchemy import update
+
+from tests.browser import CHROMIUM_ARGS, CHROMIUM_PATH, embedded_app, serving
+from tests.factories import (
+    RAILWAY_SQUARE,
+    STAFF_PASSWORD,
+    add_service_area,
+    add_user,
+    file_request,
+    offset,
+)
+from transitreq.models import RequestStatus, StopRequest
+from transitreq.services.evaluation import evaluate_site
+from transitreq.services.stop_requests import support_request
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    with embedded_app(tmp_path) as app:
+        yield app
+
+
+@pytest.fixture
+def live_session(live_app):
+    session = live_app.extensions["transitreq.sessionmaker"]()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def page(browser, live_app):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    with serving(live_app) as base_url:
+        page.base_url = base_url
+        yield page
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+STATUSES = ["submitted", "under_review", "submitted", "under_review", "needs_info"]
+
+
+def _file_requests(session) -> list[StopRequest]:
+    filed = []
+    for number, status in enumerate(STATUSES):
+        stop_request = file_request(
+            session,
+            title=f"Request number {number}",
+            point=offset(RAILWAY_SQUARE, 72 * number, 500 + 150 * number),
+        )
+        session.execute(
+            update(StopRequest)
+            .where(StopRequest.id == stop_request.id)
+            .values(status=RequestStatus(status))
+        )
+        session.commit()
+        filed.append(stop_request)
+    return filed
+
+
+def _log_in(page: Page, session) -> None:
+    planner = add_user(session, "planner")
+    page.goto(page.base_url + "/planning/")
+    page.fill("#email", planner.email)
+    page.fill("#password", STAFF_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/planning/")
+    page.wait_for_function("window.transitreqLayers !== undefined")
+
+
+def _marker_count(page: Page) -> int:
+    return page.evaluate("window.transitreqLayers.requests.getLayers().length")
+
+
+def test_planner_filters_the_queue_and_opens_a_request_from_the_map(page, live_app, live_session):
+    add_service_area(live_session)
+    filed = _file_requests(live_session)
+    chosen = filed[1]
+    support_request(live_session, chosen.reference, "fan1@example.org")
+    support_request(live_session, chosen.reference, "fan2@example.org")
+    _log_in(page, live_session)
+
+    rows = page.locator("#queue-table tbody tr")
+    expect(rows).to_have_count(len(filed))
+    page.wait_for_function(f"window.transitreqLayers.requests.getLayers().length === {len(filed)}")
+
+    # Filtering the table filters the map with it.
+    page.get_by_label("Under review").check()
+    expect(rows).to_have_count(2)
+    expect(page.locator("#queue-count")).to_contain_text("2 requests match")
+    page.wait_for_function("window.transitreqLayers.requests.getLayers().length === 2")
+    for row in rows.all():
+        expect(row).to_contain_text("Under review")
+    page.fill("#q", "number 3")
+    page.click("#apply-filters")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(filed[3].reference)
+    page.wait_for_function("window.transitreqLayers.requests.getLayers().length === 1")
+    assert _marker_count(page) == 1
+    page.fill("#q", "")
+    page.click("#apply-filters")
+    expect(rows).to_have_count(2)
+    link = page.get_by_role("link", name=chosen.title)
+    assert link.get_attribute("href") == f"/planning/requests/{chosen.reference}"
+
+    # Zoom to the chosen request (past clustering) and click its marker.
+    location = offset(RAILWAY_SQUARE, 72, 650)
+    page.evaluate(
+        "([lat, lon]) => window.transitreqMap.setView([lat, lon], 17, {animate: false})",
+        [location.y, location.x],
+    )
+    page.wait_for_function("window.transitreqLayers.requests.getLayers().length >= 1")
+    page.wait_for_timeout(600)
+    box = page.locator("#map_planner").bounding_box()
+    point = page.evaluate(
+        "([lat, lon]) => window.transitreqMap.latLngToContainerPoint([lat, lon])",
+        [location.y, location.x],
+    )
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+
+    summary = page.locator("#summary-figures")
+    expect(summary).to_be_visible()
+    settings = live_app.extensions["transitreq.evaluation_settings"]
+    evaluation = evaluate_site(live_session, location, settings)
+    expect(page.locator("#summary-title")).to_have_text(chosen.title)
+    expect(summary).to_contain_text(f"{evaluation.score.total:.1f} / 100")
+    expect(summary).to_contain_text("Supporters2")
+    expect(summary).to_contain_text(
+        f"{evaluation.demand.requests} request(s), {evaluation.demand.supporters} supporter(s)"
+    )
+    expect(summary).to_contain_text("People within 400 m")
+    expect(page.locator("path.catchment-400")).to_have_count(1)
+    expect(page.locator("path.catchment-800")).to_have_count(1)

@@ -1,0 +1,266 @@
+"""Planners filter, sort and page the review queue; the map features follow the same filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from shapely.geometry import Point, box
+from sqlalchemy import update
+
+from tests.factories import (
+    RAILWAY_SQUARE,
+    add_service_area,
+    file_request,
+    log_in,
+    offset,
+)
+from transitreq.models import RequestStatus, StopRequest
+from transitreq.services.evaluation import EvaluationSettings, evaluate_site
+from transitreq.services.stop_requests import support_request
+
+# Central Helsinki split into two districts at the railway square's longitude.
+WEST = box(24.90, 60.150, RAILWAY_SQUARE.x, 60.190)
+EAST = box(RAILWAY_SQUARE.x, 60.150, 24.98, 60.190)
+
+
+@dataclass
+class Filed:
+    reference: str
+    title: str
+    status: str
+    supporters: int
+    score: float
+    district: str
+    point: Point
+    request_id: int
+
+
+SPECS = [
+    # title, bearing from the square, metres, status, supporters, score
+    ("Stop by the library", 270, 900, "submitted", 0, 12.0),
+    ("Stop for the clinic", 90, 700, "under_review", 3, 55.5),
+    ("Night bus stop at the market", 200, 1500, "submitted", 1, 80.0),
+    ("Stop at the school gate", 20, 1200, "needs_info", 2, 33.3),
+    ("Stop near the harbour", 150, 1700, "approved", 0, 70.0),
+    ("Stop for the library annex", 60, 2200, "rejected", 4, 5.0),
+    ("Stop by the swimming hall", 300, 2000, "submitted", 2, 45.0),
+]
+
+
+@pytest.fixture
+def queue(app_session):
+    add_service_area(app_session, WEST, "West")
+    add_service_area(app_session, EAST, "East")
+    filed = []
+    for number, (title, bearing, metres, status, supporters, score) in enumerate(SPECS):
+        point = offset(RAILWAY_SQUARE, bearing, metres)
+        stop_request = file_request(
+            app_session, title=title, point=point, landmark=f"Landmark {number}"
+        )
+        for supporter in range(supporters):
+            support_request(app_session, stop_request.reference, f"s{supporter}@example.org")
+        app_session.execute(
+            update(StopRequest)
+            .where(StopRequest.id == stop_request.id)
+            .values(status=RequestStatus(status), score=score)
+        )
+        app_session.commit()
+        filed.append(
+            Filed(
+                stop_request.reference,
+                title,
+                status,
+                supporters,
+                score,
+                "West" if point.x < RAILWAY_SQUARE.x else "East",
+                point,
+                stop_request.id,
+            )
+        )
+    return filed
+
+
+@pytest.fixture
+def planner(client, app_session):
+    return log_in(client, app_session, role="planner")
+
+
+def _get(client, **params):
+    response = client.get("/api/planner/requests", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def _references(body) -> list[str]:
+    return [row["reference"] for row in body["rows"]]
+
+
+def _feature_references(body) -> set[str]:
+    return {feature["id"] for feature in body["features"]["features"]}
+
+
+def test_planner_sees_every_request_newest_first_with_map_features(client, planner, queue):
+    body = _get(client)
+    newest_first = [item.reference for item in sorted(queue, key=lambda i: -i.request_id)]
+    assert _references(body) == newest_first
+    assert body["total"] == len(queue)
+    assert _feature_references(body) == {item.reference for item in queue}
+    by_reference = {row["reference"]: row for row in body["rows"]}
+    for item in queue:
+        row = by_reference[item.reference]
+        assert row["district"] == item.district
+        assert row["supporters"] == item.supporters
+        assert row["score"] == item.score
+        assert row["status"] == item.status
+        assert row["review_url"] == f"/planning/requests/{item.reference}"
+        assert row["lon"] == pytest.approx(item.point.x, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("params", "keep"),
+    [
+        ({"status": "submitted"}, lambda i: i.status == "submitted"),
+        ({"status": "submitted,needs_info"}, lambda i: i.status in ("submitted", "needs_info")),
+        ({"district": "East"}, lambda i: i.district == "East"),
+        ({"q": "library"}, lambda i: "library" in i.title.lower()),
+        ({"q": "LANDMARK 3"}, lambda i: i.title == "Stop at the school gate"),
+        ({"min_score": "40", "max_score": "75"}, lambda i: 40 <= i.score <= 75),
+        (
+            {"status": "submitted", "district": "West", "min_score": "20"},
+            lambda i: i.status == "submitted" and i.district == "West" and i.score >= 20,
+        ),
+    ],
+    ids=["status", "statuses", "district", "text", "landmark", "score", "combined"],
+)
+def test_filters_narrow_table_and_map_alike(client, planner, queue, params, keep):
+    body = _get(client, **params)
+    expected = {item.reference for item in queue if keep(item)}
+    assert expected, "each case must keep something"
+    assert set(_references(body)) == expected
+    assert _feature_references(body) == expected
+    assert body["total"] == len(expected)
+
+
+def test_search_by_reference_finds_exactly_that_request(client, planner, queue):
+    wanted = queue[3]
+    assert _references(_get(client, q=wanted.reference.lower())) == [wanted.reference]
+
+
+def test_bbox_keeps_only_requests_in_view(client, planner, queue):
+    view = box(RAILWAY_SQUARE.x - 0.02, RAILWAY_SQUARE.y - 0.01, RAILWAY_SQUARE.x + 0.02, 60.19)
+    body = _get(client, bbox=",".join(str(value) for value in view.bounds))
+    expected = {item.reference for item in queue if view.covers(item.point)}
+    assert 0 < len(expected) < len(queue)
+    assert _feature_references(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("sort", "key"),
+    [
+        ("supporters", lambda i: (i.supporters, i.request_id)),
+        ("-supporters", lambda i: (-i.supporters, -i.request_id)),
+        ("score", lambda i: (i.score, i.request_id)),
+        ("-score", lambda i: (-i.score, -i.request_id)),
+        ("created_at", lambda i: (i.request_id,)),
+        ("status", lambda i: (list(RequestStatus).index(RequestStatus(i.status)), i.request_id)),
+    ],
+)
+def test_sorting(client, planner, queue, sort, key):
+    expected = [item.reference for item in sorted(queue, key=key)]
+    assert _references(_get(client, sort=sort)) == expected
+
+
+def test_paging_splits_the_sorted_table_but_the_map_shows_all(client, planner, queue):
+    expected = [item.reference for item in sorted(queue, key=lambda i: -i.score)]
+    seen = []
+    for page in (1, 2, 3):
+        body = _get(client, sort="-score", per_page=3, page=page)
+        assert body["pages"] == 3
+        assert len(body["features"]["features"]) == len(queue)
+        seen += _references(body)
+    assert seen == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"per_page": "201"}, "per_page"),
+        ({"page": "0"}, "page"),
+        ({"sort": "title"}, "sort"),
+        ({"status": "lost"}, "status"),
+        ({"min_score": "abc"}, "min_score"),
+        ({"min_score": "60", "max_score": "10"}, "min_score"),
+        ({"district": "Atlantis"}, "district"),
+        ({"q": "bus\x00stop"}, "q"),
+        ({"bbox": "24.98,60.19,24.90,60.15"}, "bbox"),
+    ],
+)
+def test_malformed_filters_are_named(client, planner, queue, params, field):
+    response = client.get("/api/planner/requests", query_string=params)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == field
+
+
+def test_filing_and_support_refresh_the_cached_score(app, app_session):
+    add_service_area(app_session)
+    settings = app.extensions["transitreq.evaluation_settings"]
+    filed = file_request(app_session, point=offset(RAILWAY_SQUARE, 45, 200))
+    app_session.expire_all()
+    site = Point(offset(RAILWAY_SQUARE, 45, 200))
+    assert filed.score == pytest.approx(evaluate_site(app_session, site, settings).score.total)
+    before = filed.score
+    for number in range(3):
+        support_request(app_session, filed.reference, f"fan{number}@example.org")
+    app_session.expire_all()
+    refreshed = app_session.get(StopRequest, filed.id)
+    assert refreshed.score > before
+    assert refreshed.score == pytest.approx(evaluate_site(app_session, site, settings).score.total)
+    # The score is cache, not a change a planner must reload for: the version stays.
+    assert refreshed.version == 1
+
+
+def test_default_settings_score_sessions_without_an_app(session):
+    add_service_area(session)
+    filed = file_request(session)
+    session.expire_all()
+    expected = evaluate_site(session, RAILWAY_SQUARE, EvaluationSettings()).score.total
+    assert filed.score == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/planner/requests",
+        "/api/planner/layers/population?bbox=24.93,60.16,24.95,60.18",
+        "/api/planner/layers/coverage-gap?bbox=24.93,60.16,24.95,60.18",
+    ],
+)
+def test_anonymous_callers_get_401_and_other_staff_403(client, app_session, path):
+    response = client.get(path)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "login_required"
+    log_in(client, app_session, role="department")
+    assert client.get(path).status_code == 403
+
+
+def test_anonymous_visitor_of_the_map_page_is_sent_to_log_in(client):
+    response = client.get("/planning/")
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"]
+
+
+def test_planner_opens_the_map_page(client, planner, queue):
+    response = client.get("/planning/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "window.transitreqMap" in html
+    assert 'id="queue-table"' in html
+    assert "js/planner_map.js" in html
+
+
+def test_a_district_outside_the_view_matches_nothing(client, planner, queue):
+    body = _get(client, district="East", bbox="24.90,60.15,24.92,60.16")
+    assert body["total"] == 0
+    assert body["rows"] == []
+    assert body["features"]["features"] == []

@@ -1,0 +1,61 @@
+"""The geometry parts of the planners' request queue: positions, districts, area extents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Float, cast, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from transitreq.geo.metric import BoundingBox
+from transitreq.geo.sql import intersects
+from transitreq.models import ServiceArea, StopRequest
+
+
+def request_lon_lat() -> tuple[ColumnElement[float], ColumnElement[float]]:
+    """A request's longitude and latitude as plain numbers, so no geometry leaves the database."""
+    return (
+        cast(func.ST_X(StopRequest.location), Float).label("lon"),
+        cast(func.ST_Y(StopRequest.location), Float).label("lat"),
+    )
+
+
+def area_extent(session: Session, name: str) -> BoundingBox | None:
+    """The lon/lat box around the service area called ``name``; None when there is none."""
+    if session.get_bind().dialect.name == "postgresql":
+        accessors = (func.ST_XMin, func.ST_YMin, func.ST_XMax, func.ST_YMax)
+    else:
+        accessors = (func.MbrMinX, func.MbrMinY, func.MbrMaxX, func.MbrMaxY)
+    row = session.execute(
+        select(*(accessor(ServiceArea.boundary) for accessor in accessors)).where(
+            ServiceArea.name == name
+        )
+    ).first()
+    return BoundingBox(*(float(value) for value in row)) if row else None
+
+
+def in_area_named(dialect_name: str, name: str) -> ColumnElement[bool]:
+    """True for requests whose pin lies in the service area called ``name`` (edge included)."""
+    boundary = select(ServiceArea.boundary).where(ServiceArea.name == name).scalar_subquery()
+    return intersects(dialect_name, StopRequest.location, boundary)
+
+
+def districts_of(session: Session, request_ids: Sequence[int]) -> dict[int, str]:
+    """The name of the (first) service area containing each request's pin.
+
+    Service areas are few, so each of the requests asked about is tested against them directly.
+    """
+    if not request_ids:
+        return {}
+    dialect_name = session.get_bind().dialect.name
+    rows = session.execute(
+        select(StopRequest.id, ServiceArea.name)
+        .join(ServiceArea, intersects(dialect_name, ServiceArea.boundary, StopRequest.location))
+        .where(StopRequest.id.in_(request_ids))
+        .order_by(StopRequest.id, ServiceArea.id)
+    )
+    districts: dict[int, str] = {}
+    for request_id, name in rows:
+        districts.setdefault(request_id, name)
+    return districts
