@@ -1,10 +1,13 @@
-"""A planner in a real browser: the map and the review queue filter together, and a request
-clicked on the map shows its evaluation and draws its catchments."""
+"""A planner in a real browser: the map and the review queue filter together, a request
+clicked on the map shows its evaluation and catchments, and from there the planner approves it
+at an adjusted location."""
 
 from __future__ import annotations
 
 import pytest
+from geoalchemy2.shape import to_shape
 from playwright.sync_api import Page, expect, sync_playwright
+from shapely.geometry import Point
 from sqlalchemy import update
 
 from tests.browser import CHROMIUM_ARGS, CHROMIUM_PATH, embedded_app, serving
@@ -14,11 +17,12 @@ from tests.factories import (
     add_service_area,
     add_user,
     file_request,
+    geodesic_m,
     offset,
 )
 from transitreq.models import RequestStatus, StopRequest
 from transitreq.services.evaluation import evaluate_site
-from transitreq.services.stop_requests import support_request
+from transitreq.services.stop_requests import find_by_reference, support_request
 
 pytestmark = pytest.mark.browser
 
@@ -92,7 +96,9 @@ def _marker_count(page: Page) -> int:
     return page.evaluate("window.transitreqLayers.requests.getLayers().length")
 
 
-def test_planner_filters_the_queue_and_opens_a_request_from_the_map(page, live_app, live_session):
+def test_planner_filters_the_queue_opens_a_request_from_the_map_and_approves_it(
+    page, live_app, live_session
+):
     add_service_area(live_session)
     filed = _file_requests(live_session)
     chosen = filed[1]
@@ -151,3 +157,26 @@ def test_planner_filters_the_queue_and_opens_a_request_from_the_map(page, live_a
     expect(summary).to_contain_text("People within 400 m")
     expect(page.locator("path.catchment-400")).to_have_count(1)
     expect(page.locator("path.catchment-800")).to_have_count(1)
+
+    # From the map's summary to the review page, where the planner moves the stop and approves.
+    page.get_by_role("link", name="Open the review page").click()
+    expect(page.locator("#request-title")).to_have_text(chosen.title)
+    page.wait_for_function("window.reviewPin !== undefined")
+    pin = page.locator(".leaflet-marker-icon").first
+    pin.scroll_into_view_if_needed()
+    pin_box = pin.bounding_box()
+    x, y = pin_box["x"] + pin_box["width"] / 2, pin_box["y"] + pin_box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 70, y + 40, steps=10)
+    page.mouse.up()
+    dropped = page.evaluate("window.reviewPin.getLatLng()")
+    page.click("#approve-submit")
+    expect(page.locator(".flash-success")).to_contain_text("Approved")
+    live_session.expire_all()
+    approved = find_by_reference(live_session, chosen.reference)
+    assert approved.status is RequestStatus.APPROVED
+    assert (
+        geodesic_m(to_shape(approved.project.location), Point(dropped["lng"], dropped["lat"])) < 1.0
+    )
+    assert geodesic_m(to_shape(approved.project.location), location) > 20
