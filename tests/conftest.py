@@ -7,6 +7,13 @@ import re
 import pytest
 
 from tests import databases
+from tests.browser_fixtures import (  # noqa: F401 - fixtures shared by the browser tests
+    browser,
+    live_app,
+    live_session,
+    page,
+    viewport,
+)
 from transitreq import create_app, migrate
 from transitreq.db import make_engine, make_sessionmaker
 

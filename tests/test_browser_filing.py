@@ -6,9 +6,8 @@ import re
 
 import pytest
 from geoalchemy2.shape import to_shape
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.browser import CHROMIUM_ARGS, CHROMIUM_PATH, embedded_app, serving
 from tests.factories import (
     RAILWAY_SQUARE,
     add_service_area,
@@ -20,41 +19,6 @@ from tests.factories import (
 from transitreq.services.stop_requests import find_by_reference
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live_app(tmp_path):
-    """The embedded default (SpatiaLite) with no tile server: the map must work without one."""
-    with embedded_app(tmp_path) as app:
-        yield app
-
-
-@pytest.fixture
-def live_session(live_app):
-    session = live_app.extensions["transitreq.sessionmaker"]()
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def page(browser, live_app):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    with serving(live_app) as base_url:
-        page.base_url = base_url
-        yield page
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def _open_map(page: Page) -> None:
