@@ -228,3 +228,10 @@ def test_admin_manages_accounts_and_departments_in_the_ui(client, app_session):
 def test_planners_cannot_reach_the_admin_pages(client, app_session):
     log_in(client, app_session, role="planner")
     assert client.get("/admin/staff").status_code == 403
+
+
+def test_staff_see_their_navigation_and_residents_do_not(client, app_session):
+    assert "Log out" not in client.get("/").get_data(as_text=True)
+    log_in(client, app_session, role="admin")
+    page = client.get("/").get_data(as_text=True)
+    assert "Log out" in page and 'href="/admin/staff"' in page and 'href="/planning/"' in page
