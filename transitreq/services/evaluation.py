@@ -139,6 +139,57 @@ def _demand(session: Session, site: Point, radius_m: float) -> Demand:
     return Demand(radius_m, requests, supporters)
 
 
+def _too_close(spacing: list[StopSpacing], min_spacing_m: float) -> bool:
+    return any(
+        distance_m is not None and distance_m < min_spacing_m
+        for item in spacing
+        for distance_m in (item.previous_m, item.next_m)
+    )
+
+
+def _score(
+    session: Session,
+    site: Point,
+    settings: EvaluationSettings,
+    srid: int,
+    dataset: PopulationDataset | None,
+    catchments: list[Catchment],
+    passing: list[PassingRoute],
+    spacing: list[StopSpacing],
+    demand: Demand,
+) -> Score:
+    scored = (
+        next((item for item in catchments if item.radius_m == settings.score_radius_m), None)
+        or _catchments(session, dataset, site, (settings.score_radius_m,), srid)[0]
+    )
+    return score_site(
+        settings.weights,
+        scored.newly_served,
+        settings.score_radius_m,
+        demand.residents,
+        len(passing),
+        _too_close(spacing, settings.min_stop_spacing_m),
+    )
+
+
+def site_score(session: Session, site: Point, settings: EvaluationSettings) -> Score:
+    """Only the score, for storing beside a request when it is filed or supported.
+
+    It runs on residents' submissions, so it reads just what the score needs: the scoring
+    catchment, routes within the pass-by distance and their spacing, and demand.
+    """
+    srid = metric_srid(settings.metric_srid, site.x, site.y)
+    # The same layer evaluate_site would choose, so both give the same score.
+    largest_radius_m = max(*settings.catchment_radii_m, settings.score_radius_m)
+    dataset = current_population_dataset(session, None, site, largest_radius_m)
+    passing = routes_within(session, site, settings.pass_by_m, srid)
+    spacing = stop_spacing(
+        session, site, srid, [route.route_id for route in passing], settings.pass_by_m
+    )
+    demand = _demand(session, site, settings.demand_radius_m)
+    return _score(session, site, settings, srid, dataset, [], passing, spacing, demand)
+
+
 def evaluate_site(
     session: Session,
     site: Point,
@@ -155,24 +206,8 @@ def evaluate_site(
     spacing = stop_spacing(
         session, site, srid, [route.route_id for route in passing], settings.pass_by_m
     )
-    too_close = any(
-        distance_m is not None and distance_m < settings.min_stop_spacing_m
-        for item in spacing
-        for distance_m in (item.previous_m, item.next_m)
-    )
     demand = _demand(session, site, settings.demand_radius_m)
-    scored = (
-        next((item for item in catchments if item.radius_m == settings.score_radius_m), None)
-        or _catchments(session, dataset, site, (settings.score_radius_m,), srid)[0]
-    )
-    score = score_site(
-        settings.weights,
-        scored.newly_served,
-        settings.score_radius_m,
-        demand.residents,
-        len(passing),
-        too_close,
-    )
+    score = _score(session, site, settings, srid, dataset, catchments, passing, spacing, demand)
     return SiteEvaluation(
         lat=site.y,
         lon=site.x,
@@ -184,7 +219,7 @@ def evaluate_site(
         routes_in_catchment=in_catchment,
         routes_passing_by=passing,
         spacing=spacing,
-        too_close_to_a_stop=too_close,
+        too_close_to_a_stop=score.spacing_penalty_applied,
         demand=demand,
         score=score,
     )

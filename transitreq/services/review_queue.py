@@ -1,6 +1,6 @@
 """The planners' review queue and map: one filtered query answers both, and the cached score.
 
-The score used for sorting and filtering is the site score of ``evaluate_site`` at the
+The score used for sorting and filtering is the site score of ``site_score`` at the
 request's pin, cached in ``stop_requests.score``: computing it for thousands of requests per
 call would take minutes, so it is refreshed whenever the request is filed or supported (the
 events that change its own demand term) and read from the column otherwise.
@@ -28,7 +28,7 @@ from transitreq.models import RequestStatus, ServiceArea, StopRequest, Support, 
 from transitreq.services.evaluation import (
     EvaluationSettings,
     current_population_dataset,
-    evaluate_site,
+    site_score,
 )
 
 MAX_PER_PAGE = 200
@@ -238,7 +238,7 @@ def refresh_score(session: Session, stop_request: StopRequest) -> float:
     settings = session.info.get(SETTINGS_KEY) or EvaluationSettings()
     session.flush()
     point = Point(*_lon_lat(session, stop_request.id))
-    score = evaluate_site(session, point, settings).score.total
+    score = site_score(session, point, settings).total
     session.execute(
         update(StopRequest.__table__)
         .where(StopRequest.__table__.c.id == stop_request.id)

@@ -113,6 +113,34 @@ def _render(fmap: folium.Map) -> RenderedMap:
     )
 
 
+def _dot(
+    layer: Any,
+    location: list[float],
+    tooltip: str,
+    *,
+    radius: int,
+    fill: str,
+    outline: str = "#ffffff",
+    weight: int = 2,
+    fill_opacity: float = 1.0,
+    class_name: str | None = None,
+) -> folium.CircleMarker:
+    """A filled circle on ``layer`` with its tooltip bound safely: the one way maps draw points."""
+    options = {"class_name": class_name} if class_name else {}
+    marker = folium.CircleMarker(
+        location,
+        radius=radius,
+        color=outline,
+        weight=weight,
+        fill=True,
+        fill_color=fill,
+        fill_opacity=fill_opacity,
+        **options,
+    ).add_to(layer)
+    _tooltip(marker, tooltip)
+    return marker
+
+
 def _lat_lon(point_feature: dict[str, Any]) -> list[float]:
     lon, lat = point_feature["geometry"]["coordinates"]
     return [lat, lon]
@@ -136,16 +164,14 @@ def _add_stops(fmap: folium.Map, stops: dict[str, Any]) -> None:
     for stop in stops["features"]:
         properties = stop["properties"]
         lines = ", ".join(properties["routes"]) or "no line"
-        marker = folium.CircleMarker(
+        _dot(
+            group,
             _lat_lon(stop),
+            f"Stop {properties['name']} (lines {lines})",
             radius=5,
-            color="#1b2631",
-            weight=2,
-            fill=True,
-            fill_color="#ffffff",
-            fill_opacity=1,
-        ).add_to(group)
-        _tooltip(marker, f"Stop {properties['name']} (lines {lines})")
+            fill="#ffffff",
+            outline="#1b2631",
+        )
 
 
 def _request_popup(properties: dict[str, Any]) -> Markup:
@@ -174,17 +200,15 @@ def _add_requests(fmap: folium.Map, requests: dict[str, Any]) -> None:
     cluster.add_to(fmap)
     for stop_request in requests["features"]:
         properties = stop_request["properties"]
-        marker = folium.CircleMarker(
+        marker = _dot(
+            cluster,
             _lat_lon(stop_request),
+            f"{properties['title']} ({properties['status_label']})",
             radius=9,
-            color="#ffffff",
-            weight=2,
-            fill=True,
-            fill_color=properties["colour"],
+            fill=properties["colour"],
             fill_opacity=0.95,
             class_name=f"request-marker status-{properties['status']}",
-        ).add_to(cluster)
-        _tooltip(marker, f"{properties['title']} ({properties['status_label']})")
+        )
         _popup(marker, _request_popup(properties))
 
 
@@ -213,18 +237,15 @@ def request_map(lat: float, lon: float, colour: str, routes: dict[str, Any]) -> 
     """The small map on a tracking page: the requested spot, with the lines around it."""
     fmap = _base_map((lat, lon), 16, "request")
     _add_routes(fmap, routes)
-    marker = folium.CircleMarker(
+    _dot(
+        fmap,
         [lat, lon],
+        "The requested stop",
         radius=11,
-        color="#ffffff",
+        fill=colour,
         weight=3,
-        fill=True,
-        fill_color=colour,
-        fill_opacity=1,
         class_name="request-marker",
     )
-    marker.add_to(fmap)
-    _tooltip(marker, "The requested stop")
     return _render(fmap)
 
 
@@ -250,27 +271,16 @@ def evaluation_map(
         ).add_to(fmap)
         _tooltip(circle, f"{radius_m} m walking catchment")
     for stop_lat, stop_lon, label in nearest_stops:
-        stop = folium.CircleMarker(
-            [stop_lat, stop_lon],
-            radius=6,
-            color="#1b2631",
-            weight=2,
-            fill=True,
-            fill_color="#ffffff",
-            fill_opacity=1,
-        ).add_to(fmap)
-        _tooltip(stop, label)
-    site = folium.CircleMarker(
+        _dot(fmap, [stop_lat, stop_lon], label, radius=6, fill="#ffffff", outline="#1b2631")
+    _dot(
+        fmap,
         [lat, lon],
+        "The site evaluated",
         radius=10,
-        color="#ffffff",
+        fill="#e08a00",
         weight=3,
-        fill=True,
-        fill_color="#e08a00",
-        fill_opacity=1,
         class_name="evaluated-site",
-    ).add_to(fmap)
-    _tooltip(site, "The site evaluated")
+    )
     return _render(fmap)
 
 
@@ -286,28 +296,24 @@ def review_map(
     fmap = _base_map((lat, lon), 16, "review")
     _add_routes(fmap, routes)
     for near_lat, near_lon, label in nearby:
-        near = folium.CircleMarker(
+        _dot(
+            fmap,
             [near_lat, near_lon],
+            label,
             radius=7,
-            color="#ffffff",
-            weight=2,
-            fill=True,
-            fill_color="#5d6d7e",
+            fill="#5d6d7e",
             fill_opacity=0.9,
             class_name="nearby-request-marker",
-        ).add_to(fmap)
-        _tooltip(near, label)
-    marker = folium.CircleMarker(
+        )
+    _dot(
+        fmap,
         [lat, lon],
+        "The resident's pin",
         radius=11,
-        color="#ffffff",
+        fill=colour,
         weight=3,
-        fill=True,
-        fill_color=colour,
-        fill_opacity=1,
         class_name="request-marker",
-    ).add_to(fmap)
-    _tooltip(marker, "The resident's pin")
+    )
     return _render(fmap)
 
 
