@@ -87,3 +87,92 @@ def log_in(client, session: Session, role: str = "planner") -> User:
     )
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     return user
+
+
+# Stop projects -----------------------------------------------------------------------------
+
+# A tiny valid PNG (1×1 pixel), for survey photos.
+PNG_PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000105fe02fea10000000049454e44ae426082"
+)
+
+
+def approve_request(session: Session, planner: User, **overrides):
+    """File a request and approve it at its own pin: a project in stage ``approved``."""
+    from geoalchemy2.shape import to_shape
+
+    from transitreq.services import decisions
+
+    stop_request = file_request(session, **overrides)
+    site = to_shape(stop_request.location)
+    return decisions.approve(session, stop_request.reference, stop_request.version, planner, site)
+
+
+def department_staff(session: Session, department: str) -> User:
+    return add_user(
+        session,
+        "department",
+        email=f"{department.lower().replace(' ', '-')}@city.example",
+        department=department,
+    )
+
+
+def sign_all(session: Session, project) -> None:
+    """Every required department signs off, each through its own staff account."""
+    from transitreq.services import projects
+
+    for sign_off in list(project.sign_offs):
+        staff = session.scalar(
+            select(User).where(User.department_id == sign_off.department_id)
+        ) or department_staff(session, sign_off.owner_name)
+        session.refresh(project)
+        projects.decide_sign_off(session, sign_off.id, project.version, staff, "approve")
+
+
+def add_route(session: Session, short_name: str = "7", long_name: str = "Harbour – Station"):
+    """A route in the network, so a launch can name it."""
+    from transitreq.models import Route
+
+    route = Route(
+        feed="test", gtfs_route_id=f"r{short_name}", short_name=short_name, long_name=long_name
+    )
+    session.add(route)
+    session.commit()
+    return route
+
+
+def take_to_stage(session: Session, project, planner: User, stage: str, today=None):
+    """Walk a project through every step up to ``stage`` the way planners and departments
+    would, so a test starts where its story does."""
+    from transitreq.models import utc_now
+    from transitreq.services import projects
+
+    today = today or utc_now().date()
+    order = ["approved", "site_survey", "coordination", "construction", "in_service"]
+    target = order.index(stage)
+
+    def v():
+        session.refresh(project)
+        return project.version
+
+    if target >= 1:
+        projects.start_survey(session, project.id, v(), planner)
+    if target >= 2:
+        projects.record_survey(session, project.id, v(), planner, today, "Kerb is wide enough.")
+        projects.start_coordination(session, project.id, v(), planner)
+    if target >= 3:
+        sign_all(session, project)
+        projects.start_construction(session, project.id, v(), planner, today)
+    if target >= 4:
+        projects.finish_construction(session, project.id, v(), planner, today)
+        if not session.scalar(
+            select(func.count()).select_from(
+                __import__("transitreq.models", fromlist=["Route"]).Route
+            )
+        ):
+            add_route(session)
+        projects.set_launch(session, project.id, v(), planner, ["7"], today)
+        projects.put_in_service(session, project.id, v(), planner)
+    session.refresh(project)
+    return project

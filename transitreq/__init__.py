@@ -11,6 +11,9 @@ from transitreq import config as settings
 from transitreq.db import embedded_database_url, make_engine, make_sessionmaker
 from transitreq.geo.metric_crs import check_metric_srid
 from transitreq.services.evaluation import EvaluationSettings, parse_radii
+from transitreq.services.mailer import smtp_settings
+from transitreq.services.project_settings import SETTINGS_KEY as PROJECT_SETTINGS_KEY
+from transitreq.services.project_settings import project_settings
 from transitreq.services.request_validation import RequestLimits
 from transitreq.services.review_queue import SETTINGS_KEY as SCORE_SETTINGS_KEY
 from transitreq.services.scoring import ScoreWeights
@@ -43,6 +46,8 @@ def create_app(
         description_max_chars=app.config["DESCRIPTION_MAX_CHARS"],
     )
     app.extensions["transitreq.evaluation_settings"] = evaluation_settings(app.config)
+    app.extensions["transitreq.project_settings"] = project_settings(app.config)
+    app.extensions["transitreq.smtp_settings"] = smtp_settings(app.config)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = embedded_database_url(
             app.instance_path, settings.EMBEDDED_DATABASE_FILENAME
@@ -55,7 +60,10 @@ def create_app(
     # Services that score a request (on filing and support) evaluate with the deployment's
     # settings, carried by every session of this app.
     app.extensions["transitreq.sessionmaker"].configure(
-        info={SCORE_SETTINGS_KEY: app.extensions["transitreq.evaluation_settings"]}
+        info={
+            SCORE_SETTINGS_KEY: app.extensions["transitreq.evaluation_settings"],
+            PROJECT_SETTINGS_KEY: app.extensions["transitreq.project_settings"],
+        }
     )
 
     from transitreq import cli

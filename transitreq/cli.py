@@ -222,7 +222,28 @@ def create_user_command(email: str, name: str, role: str, department: str, passw
     click.echo(f"Created {user.role.label.lower()} {user.name} <{user.email}>.")
 
 
+@click.command("send-notifications")
+@with_appcontext
+def send_notifications_command() -> None:
+    """Send the progress e-mails still waiting in the outbox (run it from cron or a timer)."""
+    from transitreq.services.mailer import deliver_pending
+
+    smtp = current_app.extensions["transitreq.smtp_settings"]
+    if not smtp.configured:
+        raise click.ClickException("MAIL_SERVER is not set; nothing can be sent.")
+    migrate.upgrade(_engine())
+    session = current_app.extensions["transitreq.sessionmaker"]()
+    try:
+        report = deliver_pending(session, smtp, limit=10_000)
+    finally:
+        session.close()
+    click.echo(f"Sent {report.sent}, failed {report.failed}; {report.waiting} still waiting.")
+    if report.failed:
+        sys.exit(1)
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(send_notifications_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(init_db_command)
     app.cli.add_command(import_population_command)

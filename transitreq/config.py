@@ -87,6 +87,27 @@ def from_environment() -> dict[str, Any]:
         "OPEN311_JURISDICTION_ID": os.environ.get("OPEN311_JURISDICTION_ID", ""),
         "OPEN311_AGENCY": os.environ.get("OPEN311_AGENCY", "Transit planning office"),
         "OPEN311_REQUIRE_API_KEY": os.environ.get("OPEN311_REQUIRE_API_KEY", "") == "1",
+        # Stop projects (services/project_settings.py): the departments whose sign-off every new
+        # project needs, comma separated; who owns construction and the launch; and the days
+        # after approval by which each milestone falls due ("site_survey=30,sign_off=60,…").
+        "REQUIRED_SIGN_OFFS": os.environ.get(
+            "REQUIRED_SIGN_OFFS", "Urban construction,Landscaping,Traffic police,Bus operator"
+        ),
+        "CONSTRUCTION_DEPARTMENT": os.environ.get("CONSTRUCTION_DEPARTMENT", "Urban construction"),
+        "LAUNCH_DEPARTMENT": os.environ.get("LAUNCH_DEPARTMENT", "Bus operator"),
+        "MILESTONE_DUE_DAYS": os.environ.get("MILESTONE_DUE_DAYS", ""),
+        # New stops in the GTFS stops.txt export get stop_id <prefix><project number>.
+        "GTFS_STOP_ID_PREFIX": os.environ.get("GTFS_STOP_ID_PREFIX", "TRQ-"),
+        # Progress e-mails to residents who asked for them. With no MAIL_SERVER they wait in
+        # the outbox (table outbound_emails) until one is set and `flask send-notifications`
+        # runs. MAIL_SECURITY is starttls, ssl or none.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int_env("MAIL_PORT", 587),
+        "MAIL_SECURITY": os.environ.get("MAIL_SECURITY", "starttls"),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "no-reply@localhost"),
+        "MAIL_TIMEOUT_S": _float_env("MAIL_TIMEOUT_S", 10.0),
         # Rate limits per client address (see web/rate_limits.py), in Flask-Limiter's notation
         # ("300 per minute", "10/second;1000/day"). "0" turns limiting off.
         "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",

@@ -114,3 +114,11 @@ class ImportFailed(DomainError):
         self.source = source
         self.row = row
         self.problem = problem
+
+
+class NotPermitted(DomainError):
+    """A member of staff acting on something that is not theirs, such as another
+    department's sign-off."""
+
+    code = "forbidden"
+    status = 403

@@ -55,6 +55,8 @@ class Support(Base):
     )
     contact: Mapped[str] = mapped_column(String(254))
     name: Mapped[str | None] = mapped_column(String(100))
+    # The supporter asked for an e-mail at each public milestone (only e-mail contacts can).
+    notify_progress: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
     request: Mapped[StopRequest] = relationship(back_populates="supports")
@@ -141,7 +143,9 @@ StopRequest.supporter_count = column_property(
 class Event(Base):
     """One change on the audit log: who did what, when, from which status to which.
 
-    Public events make up the resident's timeline; internal ones are for staff only.
+    Public events make up the resident's timeline; internal ones are for staff only. An event
+    belongs to a request, or to a stop project (``project_id``), whose public events appear on
+    the timeline of every request linked to it.
     """
 
     __tablename__ = "events"
@@ -149,6 +153,9 @@ class Event(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int | None] = mapped_column(
         ForeignKey("stop_requests.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stop_projects.id", ondelete="CASCADE"), index=True
     )
     # A short machine word for what happened: "submitted", "supported", "status_changed"…
     kind: Mapped[str] = mapped_column(String(40))
@@ -163,3 +170,4 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
     request: Mapped[StopRequest | None] = relationship(back_populates="events")
+    project: Mapped[StopProject | None] = relationship()

@@ -44,6 +44,9 @@ from transitreq.models import (
 )
 from transitreq.services.contacts import MAX_CONTACT_CHARS, normalise_contact
 from transitreq.services.placement import check_in_service_area
+from transitreq.services.project_plan import plan_milestones
+from transitreq.services.project_settings import settings_of
+from transitreq.services.projects import announce_approval
 from transitreq.services.request_validation import clean_text
 from transitreq.services.status_rules import ALLOWED_TRANSITIONS, is_supportable, move
 from transitreq.services.stop_requests import find_by_reference
@@ -174,6 +177,7 @@ def approve(
             created_by_user_id=planner.id,
         )
         session.add(project)
+        plan_milestones(session, project, settings_of(session), utc_now().date())
         for linked in [stop_request, *others]:
             linked.project = project
             message = (
@@ -190,6 +194,10 @@ def approve(
                 kind="approved",
                 user_id=planner.id,
             )
+        # After the links, so everyone who follows a linked request hears of it.
+        announce_approval(
+            session, project, planner, _with_note("Approved: a new stop is planned here.", note)
+        )
     return project
 
 
@@ -199,13 +207,16 @@ def _carry_supporters(session: Session, source: StopRequest, target: StopRequest
     known = {support.contact for support in target.supports}
     if target.reporter_contact:
         known.add(target.reporter_contact)
-    people = [(source.reporter_contact, source.reporter_name)]
-    people += [(support.contact, support.name) for support in source.supports]
+    # Whoever asked to hear of progress keeps hearing of it on the target.
+    people = [(source.reporter_contact, source.reporter_name, source.notify_progress)]
+    people += [
+        (support.contact, support.name, support.notify_progress) for support in source.supports
+    ]
     added = 0
-    for contact, name in people:
+    for contact, name, notify in people:
         if contact and contact not in known:
             known.add(contact)
-            session.add(Support(request=target, contact=contact, name=name))
+            session.add(Support(request=target, contact=contact, name=name, notify_progress=notify))
             added += 1
     return added
 

@@ -12,12 +12,18 @@ from transitreq.web import (
     admin,
     api,
     auth,
+    dashboard,
     database,
+    departments,
     errors,
+    exports,
+    moderation,
+    notifications,
     open311,
     openapi,
     planner_api,
     planning,
+    projects,
     public,
     rate_limits,
     review,
@@ -47,6 +53,12 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(planner_api.bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(projects.bp)
+    app.register_blueprint(departments.bp)
+    app.register_blueprint(moderation.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(notifications.bp)
     rate_limits.init_app(app)
 
     @app.context_processor
