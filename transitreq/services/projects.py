@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,7 @@ from transitreq.models import (
 )
 from transitreq.services import notifications
 from transitreq.services.project_rules import check_move
+from transitreq.services.project_settings import settings_of
 from transitreq.services.request_validation import clean_text
 from transitreq.services.status_rules import move
 
@@ -197,6 +198,9 @@ def start_survey(
     _require_planner(user)
     note = _text(note, "note", "The note")
     project = _project_for_change(session, project_id, expected_version)
+    if project.status is P.COORDINATION:
+        # Going back needs a reason and a new survey milestone: that is ``resurvey``.
+        raise TransitionRefused("Send the project back to survey with a reason.", "stage")
     with _change(session, project):
         _move_stage(
             session,
@@ -314,6 +318,11 @@ def resurvey(
     _require_planner(user)
     reason = _text(reason, "reason", "The reason", required=True)
     project = _project_for_change(session, project_id, expected_version)
+    if project.status is not P.COORDINATION:
+        raise TransitionRefused(
+            "Only a project in coordination goes back to survey; start the survey instead.",
+            "stage",
+        )
     with _change(session, project):
         _move_stage(
             session,
@@ -322,7 +331,10 @@ def resurvey(
             P.SITE_SURVEY,
             _with_note("The site will be surveyed again.", reason),
         )
-        project.milestones.append(Milestone(kind=K.SITE_SURVEY, position=0, due_date=None))
+        days = settings_of(session).due_days[K.SITE_SURVEY]
+        project.milestones.append(
+            Milestone(kind=K.SITE_SURVEY, position=0, due_date=_today() + timedelta(days=days))
+        )
     return project
 
 
