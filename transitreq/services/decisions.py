@@ -36,6 +36,7 @@ from transitreq.models import (
     Audience,
     Event,
     InfoQuestion,
+    ProjectStage,
     RequestStatus,
     StopProject,
     StopRequest,
@@ -173,7 +174,7 @@ def approve(
         project = StopProject(
             name=stop_request.title,
             location=from_shape(location, srid=WGS84_SRID),
-            status="approved",
+            status=ProjectStage.APPROVED,
             created_by_user_id=planner.id,
         )
         session.add(project)

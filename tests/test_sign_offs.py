@@ -1,0 +1,206 @@
+"""Department sign-offs: each department decides its own and nobody else's, with reasons, and a
+decision that crosses another change to the same project is refused instead of lost."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import (
+    add_route,
+    add_service_area,
+    add_user,
+    approve_request,
+    department_staff,
+    take_to_stage,
+)
+from transitreq.db import make_engine, make_sessionmaker
+from transitreq.errors import (
+    NotPermitted,
+    StaleDecision,
+    TransitionRefused,
+    ValidationFailed,
+)
+from transitreq.models import (
+    Audience,
+    Event,
+    Milestone,
+    MilestoneState,
+    ProjectStage,
+    StopProject,
+    User,
+    utc_now,
+)
+from transitreq.services import projects
+from transitreq.services.project_settings import SETTINGS_KEY, ProjectSettings
+
+
+@pytest.fixture
+def planner(session):
+    add_service_area(session)
+    add_route(session, "7")
+    return add_user(session, "planner")
+
+
+@pytest.fixture
+def coordinating(session, planner) -> StopProject:
+    return take_to_stage(session, approve_request(session, planner), planner, "coordination")
+
+
+def _sign_off(project: StopProject, department: str) -> Milestone:
+    return next(s for s in project.sign_offs if s.owner_name == department)
+
+
+def _snapshot(session, milestone_id: int) -> tuple:
+    session.expire_all()
+    milestone = session.get(Milestone, milestone_id)
+    events = session.scalar(select(func.count(Event.id)))
+    return milestone.state, milestone.done_date, milestone.notes, milestone.project.version, events
+
+
+@pytest.mark.parametrize(
+    ("decision", "state", "audience"),
+    [
+        ("approve", MilestoneState.APPROVED, Audience.PUBLIC),
+        ("changes", MilestoneState.CHANGES_REQUESTED, Audience.INTERNAL),
+        ("refuse", MilestoneState.REFUSED, Audience.INTERNAL),
+    ],
+)
+def test_department_staff_decide_their_own_sign_off(
+    session, coordinating, decision, state, audience
+):
+    staff = department_staff(session, "Traffic police")
+    police = _sign_off(coordinating, "Traffic police")
+
+    projects.decide_sign_off(
+        session, police.id, coordinating.version, staff, decision, "Move it 5 m past the crossing."
+    )
+
+    session.expire_all()
+    decided = session.get(Milestone, police.id)
+    assert decided.state is state
+    assert decided.decided_by_user_id == staff.id
+    assert (decided.done_date is not None) == (state is MilestoneState.APPROVED)
+    event = session.scalars(
+        select(Event).where(Event.project_id == coordinating.id).order_by(Event.id.desc())
+    ).first()
+    assert event.audience is audience
+    assert event.actor == staff.name
+    assert "Traffic police" in event.note
+
+
+@pytest.mark.parametrize("decision", ["changes", "refuse"])
+def test_asking_for_changes_or_refusing_needs_a_reason(session, coordinating, decision):
+    staff = department_staff(session, "Landscaping")
+    landscaping = _sign_off(coordinating, "Landscaping")
+    before = _snapshot(session, landscaping.id)
+    with pytest.raises(ValidationFailed) as refusal:
+        projects.decide_sign_off(session, landscaping.id, coordinating.version, staff, decision, "")
+    assert "reason" in refusal.value.fields
+    assert _snapshot(session, landscaping.id) == before
+
+
+def _outsider(session, kind: str) -> User:
+    if kind == "other department":
+        return department_staff(session, "Landscaping")
+    if kind == "department without a department":
+        staff = department_staff(session, "Bus operator")
+        staff.department_id = None
+        session.commit()
+        return staff
+    return add_user(session, kind)
+
+
+@pytest.mark.parametrize(
+    "outsider", ["other department", "planner", "admin", "department without a department"]
+)
+def test_nobody_else_can_decide_a_departments_sign_off(session, coordinating, outsider):
+    user = _outsider(session, outsider)
+    police = _sign_off(coordinating, "Traffic police")
+    before = _snapshot(session, police.id)
+    with pytest.raises(NotPermitted):
+        projects.decide_sign_off(session, police.id, coordinating.version, user, "approve")
+    assert _snapshot(session, police.id) == before
+
+
+def test_department_staff_see_only_their_own_departments_sign_offs(session, planner, coordinating):
+    second = approve_request(session, planner, title="Stop at the library")
+    staff = department_staff(session, "Landscaping")
+    visible = projects.visible_sign_offs(session, staff)
+    assert {milestone.project_id for milestone in visible} == {coordinating.id, second.id}
+    assert {milestone.owner_name for milestone in visible} == {"Landscaping"}
+    assert projects.visible_sign_offs(session, planner) == []
+
+
+def test_sign_offs_are_decided_only_during_coordination(session, planner):
+    project = take_to_stage(session, approve_request(session, planner), planner, "site_survey")
+    staff = department_staff(session, "Landscaping")
+    with pytest.raises(TransitionRefused, match="during coordination"):
+        projects.decide_sign_off(
+            session, _sign_off(project, "Landscaping").id, project.version, staff, "approve"
+        )
+
+
+def test_a_planner_asks_a_department_again_after_changes(session, planner, coordinating):
+    staff = department_staff(session, "Landscaping")
+    landscaping = _sign_off(coordinating, "Landscaping")
+    projects.decide_sign_off(
+        session, landscaping.id, coordinating.version, staff, "changes", "Keep the lime tree."
+    )
+    with pytest.raises(NotPermitted):
+        projects.reopen_sign_off(
+            session, landscaping.id, coordinating.version, staff, "I approve myself."
+        )
+    session.refresh(coordinating)
+    projects.reopen_sign_off(
+        session, landscaping.id, coordinating.version, planner, "Shelter moved 3 m east."
+    )
+    session.expire_all()
+    assert session.get(Milestone, landscaping.id).state is MilestoneState.PENDING
+
+
+def test_the_required_departments_come_from_the_deployments_settings(session, planner):
+    session.info[SETTINGS_KEY] = ProjectSettings(required_sign_offs=("Fire brigade", "Landscaping"))
+    try:
+        project = approve_request(session, planner)
+    finally:
+        del session.info[SETTINGS_KEY]
+    assert [s.owner_name for s in project.sign_offs] == ["Fire brigade", "Landscaping"]
+
+
+def test_a_sign_off_crossing_a_stage_move_is_refused_not_lost(session, database_url, planner):
+    """Two people, two sessions: the planner cancels while the department still looks at the
+    project as it was; the department's decision must not land on a cancelled project."""
+    project = take_to_stage(session, approve_request(session, planner), planner, "coordination")
+    staff = department_staff(session, "Landscaping")
+    landscaping = _sign_off(project, "Landscaping")
+    seen_version = project.version
+
+    projects.cancel(session, project.id, seen_version, planner, "The street is being rebuilt.")
+
+    engine = make_engine(database_url)
+    other = make_sessionmaker(engine)()
+    try:
+        with pytest.raises(StaleDecision):
+            projects.decide_sign_off(
+                other, landscaping.id, seen_version, other.merge(staff), "approve"
+            )
+    finally:
+        other.close()
+        engine.dispose()
+    session.expire_all()
+    assert session.get(Milestone, landscaping.id).state is MilestoneState.PENDING
+    assert session.get(StopProject, project.id).status is ProjectStage.CANCELLED
+
+
+def test_construction_starts_once_every_department_signed_off(session, planner, coordinating):
+    for sign_off in coordinating.sign_offs:
+        staff = department_staff(session, sign_off.owner_name)
+        session.refresh(coordinating)
+        projects.decide_sign_off(session, sign_off.id, coordinating.version, staff, "approve")
+    session.refresh(coordinating)
+    projects.start_construction(
+        session, coordinating.id, coordinating.version, planner, utc_now().date()
+    )
+    session.expire_all()
+    assert session.get(StopProject, coordinating.id).status is ProjectStage.CONSTRUCTION
