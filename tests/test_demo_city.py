@@ -67,3 +67,28 @@ def test_northgate_compounds_are_far_from_stops_and_only_line_7_is_near(session)
     }
     assert lines_within_1400_m == {"7"}
     assert nearby_requests(session, point, 300)[0].stop_request.id == northgate_request.id
+
+
+def test_demo_projects_show_each_part_of_a_stops_way_to_service(session):
+    """Coordination with a department late, construction, and a stop in service with thanks."""
+    from transitreq.models import Feedback, ProjectStage, RequestStatus, StopProject, utc_now
+
+    seed_demo_city(session)
+    seed_demo_city(session)  # twice: still one project per demo request
+    projects = {project.name: project for project in session.scalars(select(StopProject))}
+    assert {name: project.status for name, project in projects.items()} == {
+        "Market square stop": ProjectStage.COORDINATION,
+        "Northgate health centre": ProjectStage.CONSTRUCTION,
+        "Riverside library": ProjectStage.IN_SERVICE,
+    }
+    library = projects["Riverside library"]
+    assert [r.status for r in library.requests] == [RequestStatus.COMPLETED]
+    assert library.launch_routes == ["1"] and library.service_start_date is not None
+    assert session.scalar(select(func.count(Feedback.id))) == 1
+    today = utc_now().date()
+    late = [m.title for m in projects["Market square stop"].milestones if m.is_overdue(today)]
+    assert "Sign-off: Bus operator" in late
+    assert not any(m.is_overdue(today) for m in library.milestones)
+    # The demo's history reads like the services' own: every stage move has its event.
+    stage_events = [e.to_status for e in library.events if e.kind == "project_stage"]
+    assert stage_events == ["site_survey", "coordination", "construction", "in_service"]

@@ -44,7 +44,8 @@ def seed_demo_command() -> None:
         session.close()
     click.echo(
         f"Demo city loaded: {counts['routes']} routes, {counts['stops']} stops, "
-        f"{counts['requests']} requests, {counts['population']:,} residents."
+        f"{counts['requests']} requests, {counts['projects']} stop projects, "
+        f"{counts['population']:,} residents."
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from transitreq.db import unit_of_work
 from transitreq.importers.demo_population import build_demo_population, remove_demo_population
+from transitreq.importers.demo_projects import build_demo_projects, remove_demo_projects
 from transitreq.models import (
     WGS84_SRID,
     Audience,
@@ -192,6 +193,28 @@ REQUESTS = (
         "Approved: a stop on line 12 at the market.",
     ),
     DemoRequest(
+        "Northgate health centre",
+        "The new health centre opened on Northgate Street, between two stops of line 7.",
+        ("health", "elderly"),
+        "Northgate health centre",
+        (200, 2250),
+        RequestStatus.APPROVED,
+        17,
+        75,
+        "Approved: a stop on line 7 at the health centre.",
+    ),
+    DemoRequest(
+        "Riverside library",
+        "Library visitors, many of them elderly, walk 700 m from the nearest stop of line 1.",
+        ("elderly",),
+        "Riverside library",
+        (-2200, -450),
+        RequestStatus.APPROVED,
+        23,
+        95,
+        "Approved: a stop on line 1 at the library.",
+    ),
+    DemoRequest(
         "Extra stop next to the bridge",
         "A stop right at the bridge would save a short walk.",
         ("other",),
@@ -301,6 +324,7 @@ def _build_requests(session: Session) -> None:
 
 def remove_demo_city(session: Session) -> None:
     """Delete what an earlier seed wrote, so seeding twice gives the same city, not two."""
+    remove_demo_projects(session)
     session.execute(delete(StopRequest).where(StopRequest.is_demo.is_(True)))
     demo_routes = select(Route.id).where(Route.feed == DEMO_FEED)
     session.execute(delete(RouteStop).where(RouteStop.route_id.in_(demo_routes)))
@@ -308,6 +332,10 @@ def remove_demo_city(session: Session) -> None:
     session.execute(delete(Stop).where(Stop.feed == DEMO_FEED))
     session.execute(delete(ServiceArea).where(ServiceArea.name == DEMO_AREA_NAME))
     remove_demo_population(session)
+    # The bulk deletes bypassed the session: forget the objects it still holds, or SQLite's
+    # reused row ids would collide with them when the city is built again.
+    session.flush()
+    session.expunge_all()
 
 
 def seed_demo_city(session: Session) -> dict[str, int]:
@@ -320,6 +348,7 @@ def seed_demo_city(session: Session) -> dict[str, int]:
         )
         _build_network(session)
         _build_requests(session)
+        projects = build_demo_projects(session)
         population = build_demo_population(session, _projected)
         session.flush()
         stop_count = session.scalar(select(func.count(Stop.id)).where(Stop.feed == DEMO_FEED))
@@ -327,6 +356,7 @@ def seed_demo_city(session: Session) -> dict[str, int]:
             "routes": len(ROUTES),
             "stops": stop_count,
             "requests": len(REQUESTS),
+            "projects": projects,
             "population": round(population.total_population),
         }
     return counts
