@@ -148,3 +148,45 @@ def test_a_national_metric_crs_works_on_spatialite_too(tmp_path):
         ).one()
     engine.dispose()
     assert 385_000 < x < 387_000 and 6_671_000 < y < 6_674_000
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("REQUIRED_SIGN_OFFS", " , ", "REQUIRED_SIGN_OFFS must name at least one department"),
+        ("REQUIRED_SIGN_OFFS", "Landscaping,landscaping", "names a department twice"),
+        ("MILESTONE_DUE_DAYS", "survey=30", "MILESTONE_DUE_DAYS: 'survey=30'"),
+        ("MILESTONE_DUE_DAYS", "sign_off=-5", "cannot be negative"),
+        ("MAIL_SECURITY", "tls", "MAIL_SECURITY must be starttls, ssl or none"),
+    ],
+)
+def test_project_and_mail_settings_are_checked_at_start(tmp_path, setting, value, message):
+    with pytest.raises(ValueError, match=message):
+        create_app(
+            {setting: value, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+            instance_path=str(tmp_path),
+        )
+
+
+def test_project_settings_reach_every_session(tmp_path):
+    from transitreq.models import MilestoneKind
+    from transitreq.services.project_settings import settings_of
+
+    app = create_app(
+        {
+            "REQUIRED_SIGN_OFFS": "Fire brigade, Landscaping",
+            "MILESTONE_DUE_DAYS": "site_survey=10, launch=400",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        },
+        instance_path=str(tmp_path),
+    )
+    session = app.extensions["transitreq.sessionmaker"]()
+    try:
+        settings = settings_of(session)
+    finally:
+        session.close()
+        app.extensions["transitreq.engine"].dispose()
+    assert settings.required_sign_offs == ("Fire brigade", "Landscaping")
+    assert settings.due_days[MilestoneKind.SITE_SURVEY] == 10
+    assert settings.due_days[MilestoneKind.LAUNCH] == 400
+    assert settings.due_days[MilestoneKind.SIGN_OFF] == 60  # not named: the default

@@ -91,3 +91,45 @@ def test_open311_downgrade_keeps_the_request_geometry_and_its_index(empty_engine
                 text("SELECT CheckSpatialIndex('stop_requests', 'location')")
             ).scalar()
         assert check == 1
+
+
+def test_projects_approved_before_tracking_get_the_default_milestones(empty_engine):
+    """0007 gives projects that already exist a survey, four sign-offs, construction and launch."""
+    migrate.upgrade(empty_engine, "0006")
+    with empty_engine.begin() as connection:
+        point = "ST_GeomFromText('POINT(24.94 60.17)', 4326)"
+        if empty_engine.dialect.name == "sqlite":
+            point = "GeomFromText('POINT(24.94 60.17)', 4326)"
+        connection.execute(
+            text(
+                "INSERT INTO stop_projects (name, location, status, created_at) "
+                f"VALUES ('Old project', {point}, 'approved', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(text("INSERT INTO departments (name) VALUES ('Landscaping')"))
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        plan = connection.execute(
+            text(
+                "SELECT m.kind, d.name, m.state FROM project_milestones m "
+                "LEFT JOIN departments d ON d.id = m.department_id ORDER BY m.position"
+            )
+        ).all()
+        version, routes = connection.execute(
+            text("SELECT version, launch_routes FROM stop_projects")
+        ).one()
+        departments = connection.execute(text("SELECT count(*) FROM departments")).scalar()
+    assert [(kind, name) for kind, name, _ in plan] == [
+        ("site_survey", None),
+        ("sign_off", "Urban construction"),
+        ("sign_off", "Landscaping"),
+        ("sign_off", "Traffic police"),
+        ("sign_off", "Bus operator"),
+        ("construction_start", "Urban construction"),
+        ("construction_finish", "Urban construction"),
+        ("launch", "Bus operator"),
+    ]
+    assert {state for _, _, state in plan} == {"pending"}
+    assert departments == 4  # the existing Landscaping reused, not duplicated
+    assert version == 1
+    assert routes in ("[]", [])
