@@ -21,6 +21,7 @@ from transitreq.web import (
     notifications,
     open311,
     openapi,
+    photos,
     planner_api,
     planning,
     projects,
@@ -37,6 +38,8 @@ def register_web(app: Flask) -> None:
     database.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    # Ahead of CSRF protection, which reads the whole body: survey photos may be larger.
+    app.before_request(projects.allow_photo_uploads)
     csrf.init_app(app)
     # JSON clients cannot be lured into cross-site posts (browsers preflight JSON bodies), and
     # they carry no session cookie; their forms-style protection comes with API keys later.
@@ -55,6 +58,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(projects.bp)
     app.register_blueprint(departments.bp)
+    app.register_blueprint(photos.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(exports.bp)

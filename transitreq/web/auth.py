@@ -66,11 +66,18 @@ def guard_blueprint(blueprint: Blueprint, *roles: Role) -> None:
     blueprint.before_request(allow)
 
 
-def _safe_next(target: str | None) -> str:
+def _landing(user: User) -> str:
+    """Where staff start: department staff on their sign-offs, planners on planning."""
+    if user.role is Role.DEPARTMENT:
+        return url_for("departments.sign_offs")
+    return url_for("planning.evaluate")
+
+
+def _safe_next(target: str | None, user: User) -> str:
     """Only a path on this site: a login link must not send people elsewhere."""
     if target and not urlsplit(target).netloc and target.startswith("/") and "//" not in target:
         return target
-    return url_for("planning.evaluate")
+    return _landing(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -87,7 +94,7 @@ def login() -> ResponseReturnValue:
     except LoginRefused as refusal:
         return render_template("auth/login.html", error=refusal.message, email=email), 401
     login_user(user)
-    return redirect(_safe_next(request.args.get("next")), 303)
+    return redirect(_safe_next(request.args.get("next"), user), 303)
 
 
 @bp.post("/logout")

@@ -1,17 +1,90 @@
-"""Department staff: their own department's sign-offs, and nothing else."""
+"""Department staff: their own department's sign-offs, and nothing else.
+
+The page lists only the sign-offs the member's department owns; a decision posted for any other
+sign-off is refused by the service (403) and writes nothing. Decisions carry the project's
+``version`` like every project form, so a stale one is refused with 409.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
-from transitreq.models import Role
+from transitreq.errors import DomainError, ValidationFailed
+from transitreq.geo.geojson import as_point
+from transitreq.models import MilestoneKind, Role, utc_now
+from transitreq.services.projects import decide_sign_off, visible_sign_offs
 from transitreq.web.auth import guard_blueprint
+from transitreq.web.database import db_session
+from transitreq.web.maps import sites_map
 
 bp = Blueprint("departments", __name__, url_prefix="/departments")
 guard_blueprint(bp, Role.DEPARTMENT)
 
+DONE_MESSAGES = {
+    "approve": "Signed off: the planners see your approval.",
+    "changes": "Your request for changes is sent to the planners.",
+    "refuse": "Your refusal is recorded; the planners see your reason.",
+}
+
+
+def _page(
+    failed: int | None = None,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    user = current_user._get_current_object()
+    sign_offs = visible_sign_offs(db_session(), user)
+    points = {sign_off.id: as_point(sign_off.project.location) for sign_off in sign_offs}
+    # One dot per project on the overview map, named as on its card.
+    sites: dict[int, tuple[float, float, str]] = {}
+    for sign_off in sign_offs:
+        project, point = sign_off.project, points[sign_off.id]
+        sites[project.id] = (point.y, point.x, f"{project.name} (project {project.id})")
+    return render_template(
+        "departments/sign_offs.html",
+        department=user.department,
+        sign_offs=sign_offs,
+        points=points,
+        survey_kind=MilestoneKind.SITE_SURVEY,
+        map=sites_map(list(sites.values())) if sites else None,
+        today=utc_now().date(),
+        failed=failed,
+        errors=errors or {},
+        message=message,
+        form=request.form if failed else {},
+    ), status
+
 
 @bp.get("/")
 def sign_offs() -> ResponseReturnValue:
-    raise NotImplementedError
+    """The department's sign-offs, newest project first, with what the survey found."""
+    return _page()
+
+
+@bp.post("/sign-offs/<int:milestone_id>")
+def decide(milestone_id: int) -> ResponseReturnValue:
+    """``decision`` approve, changes or refuse; ``reason`` required for the last two."""
+    form = request.form
+    decision = form.get("decision", "")
+    try:
+        try:
+            version = int(form.get("version", ""))
+        except ValueError:
+            raise ValidationFailed(
+                {"version": "The form lost the version; reload the page."}
+            ) from None
+        decide_sign_off(
+            db_session(),
+            milestone_id,
+            version,
+            current_user._get_current_object(),
+            decision,
+            form.get("reason", ""),
+        )
+    except DomainError as refusal:
+        return _page(milestone_id, refusal.fields, refusal.message, refusal.status)
+    flash(DONE_MESSAGES[decision], "success")
+    return redirect(url_for("departments.sign_offs") + f"#sign-off-{milestone_id}", 303)

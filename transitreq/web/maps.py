@@ -317,6 +317,69 @@ def review_map(
     return _render(fmap)
 
 
+def project_map(
+    lat: float,
+    lon: float,
+    reach_m: float,
+    routes: dict[str, Any],
+    linked: list[tuple[float, float, str]],
+) -> RenderedMap:
+    """A stop project's site, the circle within which routes are offered for its launch, those
+    routes, and the residents' pins of the requests it answers."""
+    fmap = _base_map((lat, lon), 15, "project")
+    _add_routes(fmap, routes)
+    circle = folium.Circle(
+        [lat, lon],
+        radius=reach_m,
+        color="#17202a",
+        weight=2,
+        dash_array="6 6",
+        fill=True,
+        fill_opacity=0.04,
+    ).add_to(fmap)
+    _tooltip(circle, f"Routes within {reach_m:.0f} m may call here")
+    for request_lat, request_lon, label in linked:
+        _dot(
+            fmap,
+            [request_lat, request_lon],
+            label,
+            radius=7,
+            fill="#5d6d7e",
+            fill_opacity=0.9,
+            class_name="linked-request-marker",
+        )
+    _dot(
+        fmap,
+        [lat, lon],
+        "The new stop",
+        radius=11,
+        fill="#0b8a5f",
+        weight=3,
+        class_name="project-site",
+    )
+    return _render(fmap)
+
+
+def sites_map(sites: list[tuple[float, float, str]]) -> RenderedMap:
+    """Several project sites on one small map, framed on all of them: a department's sign-offs."""
+    lats = [site[0] for site in sites] or [0.0]
+    lons = [site[1] for site in sites] or [0.0]
+    fmap = _base_map(((min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2), 15, "sites")
+    if len(sites) > 1:
+        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(30, 30))
+    for site_lat, site_lon, label in sites:
+        _dot(
+            fmap,
+            [site_lat, site_lon],
+            label,
+            radius=9,
+            fill="#0b8a5f",
+            weight=3,
+            class_name="project-site",
+        )
+    return _render(fmap)
+
+
 class _ExposeLayers(MacroElement):
     """Publish named Leaflet layers as ``window.transitreqLayers`` for the page's own scripts."""
 

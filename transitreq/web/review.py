@@ -97,11 +97,18 @@ def _version(form: MultiDict) -> int:
 
 
 def _decide(
-    reference: str, form_name: str, decide: Callable[[Session, Any], object], done: str
+    reference: str,
+    form_name: str,
+    decide: Callable[[Session, Any], object],
+    done: str,
+    then: Callable[[Any], str] | None = None,
 ) -> ResponseReturnValue:
-    """Run one decision for the logged-in planner; refusals come back on the page."""
+    """Run one decision for the logged-in planner; refusals come back on the page.
+
+    ``then`` names the page to go on to from what the decision made (else this review page).
+    """
     try:
-        decide(db_session(), current_user._get_current_object())
+        made = decide(db_session(), current_user._get_current_object())
     except StaleDecision as stale:
         return _page(reference, form_name, {}, stale.message, stale.status)
     except DomainError as refusal:
@@ -109,7 +116,8 @@ def _decide(
             raise
         return _page(reference, form_name, refusal.fields, refusal.message, refusal.status)
     flash(done, "success")
-    return redirect(url_for("review.page", reference=reference), 303)
+    target = then(made) if then else url_for("review.page", reference=reference)
+    return redirect(target, 303)
 
 
 def _link_radius(form: MultiDict) -> float | None:
@@ -143,7 +151,13 @@ def approve(reference: str) -> ResponseReturnValue:
             form.get("note", ""),
         )
 
-    return _decide(reference, "approve", decide, "Approved: a stop project is created.")
+    return _decide(
+        reference,
+        "approve",
+        decide,
+        "Approved: a stop project is created. Take it from here to service.",
+        lambda project: url_for("projects.project_page", project_id=project.id),
+    )
 
 
 @bp.post("/<reference>/merge")
