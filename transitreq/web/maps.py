@@ -326,7 +326,7 @@ def project_map(
 ) -> RenderedMap:
     """A stop project's site, the circle within which routes are offered for its launch, those
     routes, and the residents' pins of the requests it answers."""
-    fmap = _base_map((lat, lon), 15, "project")
+    fmap = _base_map((lat, lon), 14, "project")
     _add_routes(fmap, routes)
     circle = folium.Circle(
         [lat, lon],
