@@ -50,6 +50,9 @@ __all__ = [
     "support_request",
 ]
 
+PROGRESS_NEEDS_EMAIL = (
+    "Progress e-mails need an e-mail address: give one, or untick the box to support by phone."
+)
 _REFERENCE = re.compile(r"^\s*SR-(?P<year>\d{4})-(?P<number>\d{1,9})\s*$", re.IGNORECASE)
 
 
@@ -139,14 +142,32 @@ def _already_supported(stop_request: StopRequest) -> AlreadySupported:
     )
 
 
-def support_request(session: Session, reference: str, contact: str, name: str = "") -> StopRequest:
-    """Add one resident's support to an existing request instead of a duplicate request."""
+def support_request(
+    session: Session,
+    reference: str,
+    contact: str,
+    name: str = "",
+    notify_progress: bool = False,
+) -> StopRequest:
+    """Add one resident's support to an existing request instead of a duplicate request.
+
+    With ``notify_progress`` the supporter is e-mailed at each public milestone of the stop,
+    which needs an e-mail contact: a phone number with the box ticked is refused, so nobody
+    waits for mail that can never come.
+    """
     stop_request = find_by_reference(session, reference)
     normalised, supporter_name = _check_supporter(stop_request, contact, name)
+    if notify_progress and "@" not in normalised:
+        raise ValidationFailed({"notify_progress": PROGRESS_NEEDS_EMAIL})
     try:
         with unit_of_work(session):
             session.add(
-                Support(request=stop_request, contact=normalised, name=supporter_name or None)
+                Support(
+                    request=stop_request,
+                    contact=normalised,
+                    name=supporter_name or None,
+                    notify_progress=notify_progress,
+                )
             )
             # On the audit log only: the public timeline shows the count, not each supporter.
             session.add(

@@ -125,12 +125,16 @@ def get_request(reference: str) -> ResponseReturnValue:
 
 @bp.post("/requests/<reference>/supports")
 def create_support(reference: str) -> ResponseReturnValue:
-    """Support a request: ``contact`` (e-mail or phone, required) and ``name`` (optional)."""
+    """Support a request: ``contact`` (e-mail or phone, required), ``name`` (optional) and
+    ``notify_progress`` (optional boolean: e-mail me at each milestone; needs an e-mail)."""
     body = _json_body()
     if not isinstance(body, dict):
         raise ValidationFailed({"body": "The body must be a JSON object."})
+    notify = body.get("notify_progress", False)
+    if not isinstance(notify, bool):
+        raise ValidationFailed({"notify_progress": "notify_progress must be true or false."})
     stop_request = support_request(
-        db_session(), reference, body.get("contact", ""), body.get("name", "")
+        db_session(), reference, body.get("contact", ""), body.get("name", ""), notify
     )
     return jsonify(
         {"reference": stop_request.reference, "supporters": stop_request.supporter_count}

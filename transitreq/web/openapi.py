@@ -17,7 +17,7 @@ from transitreq.services.evaluation import MAX_RADIUS_M
 from transitreq.web.api import MAX_NEARBY_RADIUS_M
 
 # Bumped when a path, parameter or response shape changes in a way clients can notice.
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
 
 bp = Blueprint("api_docs", __name__, url_prefix="/api")
 
@@ -189,6 +189,12 @@ SCHEMAS: dict[str, Schema] = {
                 "description": "E-mail or phone: each person counts once.",
             },
             "name": _STRING,
+            "notify_progress": {
+                "type": "boolean",
+                "default": False,
+                "description": "E-mail the contact at each public milestone of the stop; "
+                "needs an e-mail contact.",
+            },
         },
         required=["contact"],
     ),

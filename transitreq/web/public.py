@@ -1,4 +1,5 @@
-"""Residents' pages: the map with the request form, confirmation, and the tracking page."""
+"""Residents' pages: the map with the request form, confirmation, and the tracking page with
+its forms (support, answer a question, feedback on the finished stop)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ from flask.typing import ResponseReturnValue
 from transitreq.errors import DomainError, TransitionRefused
 from transitreq.geo.geojson import as_point
 from transitreq.geo.layers import routes_with_paths
-from transitreq.models import ServedGroup
+from transitreq.models import RequestStatus, ServedGroup
 from transitreq.services.decisions import answer_question, latest_decision_note
+from transitreq.services.feedback import (
+    FEEDBACK_MAX_CHARS,
+    FeedbackClosed,
+    leave_feedback,
+    published_feedback,
+)
 from transitreq.services.overview import city_overview
 from transitreq.services.status_rules import is_supportable
 from transitreq.services.stop_requests import find_by_reference, submit_request, support_request
+from transitreq.services.tracking import project_progress, public_timeline
 from transitreq.web.database import db_session
 from transitreq.web.forms import draft_from_form, request_limits
 from transitreq.web.maps import city_map, request_map
@@ -79,13 +87,15 @@ def submitted(reference: str) -> ResponseReturnValue:
     )
 
 
+# The forms of the tracking page; a refused one comes back with its messages and what was typed.
+TRACKING_FORMS = ("support", "answer", "feedback")
+
+
 def _tracking_page(
     reference: str,
-    support_errors: dict[str, str] | None = None,
+    failed: str | None = None,
+    errors: Mapping[str, str] | None = None,
     status: int = 200,
-    support_form: Mapping[str, str] | None = None,
-    answer_errors: dict[str, str] | None = None,
-    answer_form: Mapping[str, str] | None = None,
 ) -> ResponseReturnValue:
     session = db_session()
     stop_request = find_by_reference(session, reference)
@@ -93,6 +103,7 @@ def _tracking_page(
     rendered = request_map(
         point.y, point.x, stop_request.status.colour, routes_geojson(routes_with_paths(session))
     )
+    project = stop_request.project
     return render_template(
         "public/track.html",
         stop_request=stop_request,
@@ -100,39 +111,68 @@ def _tracking_page(
         map=rendered,
         served_labels={group.value: group.label for group in ServedGroup},
         supportable=is_supportable(stop_request.status),
-        support_errors=support_errors or {},
-        support_form=support_form or {},
-        answer_errors=answer_errors or {},
-        answer_form=answer_form or {},
+        errors={name: dict(errors or {}) if name == failed else {} for name in TRACKING_FORMS},
+        forms={name: request.form if name == failed else {} for name in TRACKING_FORMS},
         decision_note=latest_decision_note(stop_request),
+        timeline=public_timeline(stop_request),
+        progress=project_progress(project) if project else None,
+        feedback=published_feedback(session, project.id) if project else [],
+        feedback_open=stop_request.status is RequestStatus.COMPLETED,
+        feedback_max_chars=FEEDBACK_MAX_CHARS,
     ), status
+
+
+def _refused(reference: str, form_name: str, refusal: DomainError) -> ResponseReturnValue:
+    """A form's refusal shown on the tracking page; an unknown request is the 404 page."""
+    if refusal.status == 404 and not refusal.fields.keys() - {"reference"}:
+        raise refusal
+    fields = refusal.fields or {"reference": refusal.message}
+    return _tracking_page(reference, form_name, fields, refusal.status)
 
 
 @bp.get("/requests/<reference>")
 def track(reference: str) -> ResponseReturnValue:
-    """The public tracking page: status, supporters and the public timeline."""
+    """The public tracking page: status, supporters, the stop project's progress and the
+    public timeline, and residents' published feedback once the stop is in service."""
     return _tracking_page(reference)
 
 
 @bp.post("/requests/<reference>/support")
 def support(reference: str) -> ResponseReturnValue:
-    """Count one more resident behind an existing request."""
+    """Count one more resident behind an existing request, maybe e-mailing them its progress."""
+    form = request.form
     try:
         stop_request = support_request(
-            db_session(), reference, request.form.get("contact", ""), request.form.get("name", "")
+            db_session(),
+            reference,
+            form.get("contact", ""),
+            form.get("name", ""),
+            notify_progress=form.get("notify_progress") in ("on", "1", "true", "yes"),
         )
     except DomainError as refusal:
-        if refusal.status == 404:
-            raise
-        return _tracking_page(
-            reference, refusal.fields or {"contact": refusal.message}, refusal.status, request.form
-        )
+        return _refused(reference, "support", refusal)
     flash(
         f"Thank you: your support is counted. {stop_request.supporter_count} "
         "resident(s) now support this request.",
         "success",
     )
     return redirect(url_for("public.track", reference=stop_request.reference), 303)
+
+
+@bp.post("/requests/<reference>/feedback")
+def feedback(reference: str) -> ResponseReturnValue:
+    """Feedback or thanks on a stop in service; shown once a planner has read it."""
+    try:
+        leave_feedback(
+            db_session(), reference, request.form.get("body", ""), request.form.get("name", "")
+        )
+    except FeedbackClosed:
+        # No feedback form is on the page of a request not completed: the error page says why.
+        raise
+    except DomainError as refusal:
+        return _refused(reference, "feedback", refusal)
+    flash("Thank you: your message will appear here once a planner has read it.", "success")
+    return redirect(url_for("public.track", reference=reference, _anchor="feedback"), 303)
 
 
 @bp.post("/requests/<reference>/answer")
@@ -150,8 +190,6 @@ def answer(reference: str) -> ResponseReturnValue:
         if refusal.status == 404:
             raise
         errors = refusal.fields or {"answer": refusal.message}
-        return _tracking_page(
-            reference, status=refusal.status, answer_errors=errors, answer_form=request.form
-        )
+        return _tracking_page(reference, "answer", errors, refusal.status)
     flash("Thank you: the planners have your answer, and the request is back in review.", "success")
     return redirect(url_for("public.track", reference=reference), 303)

@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from transitreq.web.errors import _wants_json as wants_json
 from transitreq.web.errors import json_error
 
-# Endpoints that create something: a request, a support, an answer.
+# Endpoints that create something: a request, a support, an answer, feedback.
 WRITE_ENDPOINTS = (
     "api.create_request",
     "api.create_support",
@@ -32,6 +32,8 @@ WRITE_ENDPOINTS = (
     "public.support",
     # Also slows anyone guessing the reporter's contact to answer in their name.
     "public.answer",
+    # Feedback on a finished stop, which a planner must read before it is shown.
+    "public.feedback",
     "open311.create_request",
 )
 # Documentation is the same for everyone and cheap to serve.
