@@ -6,6 +6,7 @@ Reads only; every change goes through ``services/projects.py``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,9 +24,11 @@ from transitreq.models import (
     ProjectStage,
     StopProject,
     StopRequest,
+    SurveyPhoto,
+    User,
 )
 from transitreq.services.project_rules import ALLOWED_STAGES, blockers
-from transitreq.services.projects import find_project, route_labels
+from transitreq.services.projects import find_project, route_labels, visible_sign_offs
 
 P = ProjectStage
 # The way a project goes when nothing goes wrong, as the page's progress stepper draws it.
@@ -108,6 +111,29 @@ class LaunchChoice:
 
 
 @dataclass(frozen=True)
+class PhotoRef:
+    """A survey photo as a page links to it: never the image itself."""
+
+    id: int
+    filename: str
+
+
+def photos_of(session: Session, milestone_ids: Sequence[int]) -> dict[int, list[PhotoRef]]:
+    """Each survey's photos by id and name, without reading the images (megabytes each)."""
+    if not milestone_ids:
+        return {}
+    rows = session.execute(
+        select(SurveyPhoto.milestone_id, SurveyPhoto.id, SurveyPhoto.filename)
+        .where(SurveyPhoto.milestone_id.in_(milestone_ids))
+        .order_by(SurveyPhoto.id)
+    )
+    photos: dict[int, list[PhotoRef]] = {}
+    for milestone_id, photo_id, filename in rows:
+        photos.setdefault(milestone_id, []).append(PhotoRef(photo_id, filename))
+    return photos
+
+
+@dataclass(frozen=True)
 class ProjectPage:
     project: StopProject
     point: Point
@@ -117,6 +143,7 @@ class ProjectPage:
     overdue_ids: frozenset[int]
     nearby_routes: list[LaunchChoice]
     all_routes: list[str]
+    photos: dict[int, list[PhotoRef]]
 
     @property
     def surveys(self) -> list[Milestone]:
@@ -178,6 +205,7 @@ def project_page(
     project = find_project(session, project_id)
     point = as_point(project.location)
     labels = route_labels(session)
+    surveys = project.milestones_of(MilestoneKind.SITE_SURVEY)
     return ProjectPage(
         project=project,
         point=point,
@@ -190,4 +218,48 @@ def project_page(
         overdue_ids=frozenset(m.id for m in project.milestones if m.is_overdue(today)),
         nearby_routes=launch_choices(session, point, configured_srid, set(labels)),
         all_routes=labels,
+        photos=photos_of(session, [survey.id for survey in surveys]),
     )
+
+
+@dataclass(frozen=True)
+class SignOffCard:
+    """One of a department's sign-offs, with what its staff need to decide it."""
+
+    sign_off: Milestone
+    project: StopProject
+    point: Point
+    surveys: list[Milestone]
+
+
+def sign_off_cards(
+    session: Session, user: User
+) -> tuple[list[SignOffCard], dict[int, list[PhotoRef]]]:
+    """The sign-offs ``user`` may see (``visible_sign_offs``), each with its site and the
+    surveys done, and the surveys' photos; projects and milestones read in one go."""
+    sign_offs = visible_sign_offs(session, user)
+    # Each project with its milestones in one query, held by its card: the session keeps only
+    # weak references, and would read each project again when a page asked for it.
+    projects = {
+        project.id: project
+        for project in session.scalars(
+            select(StopProject)
+            .where(StopProject.id.in_({sign_off.project_id for sign_off in sign_offs}))
+            .options(selectinload(StopProject.milestones))
+        )
+    }
+    cards = [
+        SignOffCard(
+            sign_off=sign_off,
+            project=projects[sign_off.project_id],
+            point=as_point(projects[sign_off.project_id].location),
+            surveys=[
+                survey
+                for survey in projects[sign_off.project_id].milestones_of(MilestoneKind.SITE_SURVEY)
+                if survey.is_done
+            ],
+        )
+        for sign_off in sign_offs
+    ]
+    surveys = [survey.id for card in cards for survey in card.surveys]
+    return cards, photos_of(session, surveys)

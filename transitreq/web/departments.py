@@ -12,9 +12,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from transitreq.errors import DomainError, ValidationFailed
-from transitreq.geo.geojson import as_point
-from transitreq.models import MilestoneKind, Role, utc_now
-from transitreq.services.projects import decide_sign_off, visible_sign_offs
+from transitreq.models import Role, utc_now
+from transitreq.services.project_overview import sign_off_cards
+from transitreq.services.projects import decide_sign_off
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
 from transitreq.web.maps import sites_map
@@ -36,19 +36,21 @@ def _page(
     status: int = 200,
 ) -> ResponseReturnValue:
     user = current_user._get_current_object()
-    sign_offs = visible_sign_offs(db_session(), user)
-    points = {sign_off.id: as_point(sign_off.project.location) for sign_off in sign_offs}
+    cards, photos = sign_off_cards(db_session(), user)
     # One dot per project on the overview map, named as on its card.
-    sites: dict[int, tuple[float, float, str]] = {}
-    for sign_off in sign_offs:
-        project, point = sign_off.project, points[sign_off.id]
-        sites[project.id] = (point.y, point.x, f"{project.name} (project {project.id})")
+    sites = {
+        card.project.id: (
+            card.point.y,
+            card.point.x,
+            f"{card.project.name} (project {card.project.id})",
+        )
+        for card in cards
+    }
     return render_template(
         "departments/sign_offs.html",
         department=user.department,
-        sign_offs=sign_offs,
-        points=points,
-        survey_kind=MilestoneKind.SITE_SURVEY,
+        cards=cards,
+        photos=photos,
         map=sites_map(list(sites.values())) if sites else None,
         today=utc_now().date(),
         failed=failed,
