@@ -9,8 +9,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from transitreq.geo.metric import BoundingBox
-from transitreq.geo.sql import intersects
+from transitreq.geo.sql import SqlGeometry, intersects
 from transitreq.models import ServiceArea, StopRequest
+
+# Well under SQLite's and PostgreSQL's limits on the parameters of one statement.
+_IDS_PER_STATEMENT = 5000
 
 
 def request_lon_lat() -> tuple[ColumnElement[float], ColumnElement[float]]:
@@ -35,27 +38,30 @@ def area_extent(session: Session, name: str) -> BoundingBox | None:
     return BoundingBox(*(float(value) for value in row)) if row else None
 
 
-def in_area_named(dialect_name: str, name: str) -> ColumnElement[bool]:
-    """True for requests whose pin lies in the service area called ``name`` (edge included)."""
+def in_area_named(
+    dialect_name: str, name: str, location: SqlGeometry = StopRequest.location
+) -> ColumnElement[bool]:
+    """True for requests whose pin lies in the service area called ``name`` (edge included);
+    or for whatever point ``location`` gives, such as a stop project's site."""
     boundary = select(ServiceArea.boundary).where(ServiceArea.name == name).scalar_subquery()
-    return intersects(dialect_name, StopRequest.location, boundary)
+    return intersects(dialect_name, location, boundary)
 
 
 def districts_of(session: Session, request_ids: Sequence[int]) -> dict[int, str]:
     """The name of the (first) service area containing each request's pin.
 
-    Service areas are few, so each of the requests asked about is tested against them directly.
+    Service areas are few, so each of the requests asked about is tested against them directly;
+    the ids go in batches, as an export may ask about more than a statement takes parameters.
     """
-    if not request_ids:
-        return {}
     dialect_name = session.get_bind().dialect.name
-    rows = session.execute(
-        select(StopRequest.id, ServiceArea.name)
-        .join(ServiceArea, intersects(dialect_name, ServiceArea.boundary, StopRequest.location))
-        .where(StopRequest.id.in_(request_ids))
-        .order_by(StopRequest.id, ServiceArea.id)
-    )
     districts: dict[int, str] = {}
-    for request_id, name in rows:
-        districts.setdefault(request_id, name)
+    for start in range(0, len(request_ids), _IDS_PER_STATEMENT):
+        rows = session.execute(
+            select(StopRequest.id, ServiceArea.name)
+            .join(ServiceArea, intersects(dialect_name, ServiceArea.boundary, StopRequest.location))
+            .where(StopRequest.id.in_(request_ids[start : start + _IDS_PER_STATEMENT]))
+            .order_by(StopRequest.id, ServiceArea.id)
+        )
+        for request_id, name in rows:
+            districts.setdefault(request_id, name)
     return districts

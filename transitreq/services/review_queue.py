@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from shapely.geometry import Point
 from sqlalchemy import Select, case, false, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from transitreq.errors import ValidationFailed
 from transitreq.geo.coverage import PopulationPart, box_size_m, coverage_gap, population_density
@@ -150,8 +151,14 @@ def _order(query: QueueQuery, supporters):
     ]
 
 
-def queue_statement(session: Session, query: QueueQuery) -> Select:
-    """The one filtered, sorted query behind both the table and the map."""
+def queue_statement(
+    session: Session, query: QueueQuery, *extra_columns: ColumnElement[Any]
+) -> Select:
+    """The one filtered, sorted query behind the table, the map and the exports.
+
+    ``extra_columns`` come after the queue's own (id, title, status, score, created_at,
+    supporters, lon, lat), for a caller that needs more of each request under the same filters.
+    """
     dialect_name = session.get_bind().dialect.name
     supporters = _supporters()
     statement = select(
@@ -162,6 +169,7 @@ def queue_statement(session: Session, query: QueueQuery) -> Select:
         StopRequest.created_at,
         supporters,
         *request_lon_lat(),
+        *extra_columns,
     )
     box = query.box
     if query.district:

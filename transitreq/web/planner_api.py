@@ -45,7 +45,13 @@ def _number(name: str, kind: type, default=None):
 
 
 def _statuses() -> tuple[RequestStatus, ...]:
-    names = [part.strip() for part in request.args.get("status", "").split(",") if part.strip()]
+    # A comma list (the map's script), or the parameter repeated (a plain form's checkboxes).
+    names = [
+        part.strip()
+        for value in request.args.getlist("status")
+        for part in value.split(",")
+        if part.strip()
+    ]
     try:
         return tuple(RequestStatus(name) for name in names)
     except ValueError:
