@@ -110,12 +110,10 @@ def approve_request(session: Session, planner: User, **overrides):
 
 
 def department_staff(session: Session, department: str) -> User:
-    return add_user(
-        session,
-        "department",
-        email=f"{department.lower().replace(' ', '-')}@city.example",
-        department=department,
-    )
+    """The (one) staff account of ``department``, made the first time it is asked for."""
+    email = f"{department.lower().replace(' ', '-')}@city.example"
+    existing = session.scalar(select(User).where(User.email == email))
+    return existing or add_user(session, "department", email=email, department=department)
 
 
 def sign_all(session: Session, project) -> None:
@@ -156,15 +154,17 @@ def take_to_stage(session: Session, project, planner: User, stage: str, today=No
         session.refresh(project)
         return project.version
 
-    if target >= 1:
+    # Only the steps still ahead of where the project stands.
+    current = order.index(project.status.value)
+    if current < 1 <= target:
         projects.start_survey(session, project.id, v(), planner)
-    if target >= 2:
+    if current < 2 <= target:
         projects.record_survey(session, project.id, v(), planner, today, "Kerb is wide enough.")
         projects.start_coordination(session, project.id, v(), planner)
-    if target >= 3:
+    if current < 3 <= target:
         sign_all(session, project)
         projects.start_construction(session, project.id, v(), planner, today)
-    if target >= 4:
+    if current < 4 <= target:
         projects.finish_construction(session, project.id, v(), planner, today)
         if not session.scalar(
             select(func.count()).select_from(

@@ -32,6 +32,7 @@ from transitreq.models import (
 )
 from transitreq.services.request_validation import RequestDraft, RequestLimits
 from transitreq.services.stop_requests import submit_request
+from transitreq.services.tracking import public_timeline
 
 SPECIFICATION_URL = "http://wiki.open311.org/GeoReport_v2"
 # When our Open311 interface last changed; clients compare it to know when to re-read.
@@ -236,8 +237,9 @@ def open311_status(status: RequestStatus) -> str:
 
 
 def status_notes(stop_request: StopRequest) -> str:
-    """Our finer status and the latest public note, e.g. "Under review: A planner is looking…"."""
-    notes = [event.note for event in stop_request.public_events if event.note.strip()]
+    """Our finer status and the latest public note, e.g. "Under review: A planner is looking…";
+    once approved, the latest note may be its stop project's ("Construction started on …")."""
+    notes = [entry.note for entry in public_timeline(stop_request) if entry.note.strip()]
     label = stop_request.status.label
     return f"{label}: {notes[-1]}" if notes else label
 

@@ -65,6 +65,8 @@ class TimelineEntry:
     note: str
     # "request" for the request's own steps, "project" for its stop project's.
     source: str
+    # The event itself, for the JSON API's machine-readable kind and statuses.
+    event: Event
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def public_timeline(stop_request: StopRequest) -> list[TimelineEntry]:
         (
             event.created_at,
             event.id,
-            TimelineEntry(event.created_at, _request_title(event), event.note, "request"),
+            TimelineEntry(event.created_at, _request_title(event), event.note, "request", event),
         )
         for event in own
     ]
@@ -137,7 +139,7 @@ def public_timeline(stop_request: StopRequest) -> list[TimelineEntry]:
             if echo is not None and echo in own_kinds:
                 continue
             entry = TimelineEntry(
-                event.created_at, _project_title(event, project), event.note, "project"
+                event.created_at, _project_title(event, project), event.note, "project", event
             )
             entries.append((event.created_at, event.id, entry))
     return [entry for _, _, entry in sorted(entries, key=lambda item: item[:2])]

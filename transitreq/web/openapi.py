@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from transitreq.models import RequestStatus, ServedGroup
+from transitreq.models import ProjectStage, RequestStatus, ServedGroup
 from transitreq.services.evaluation import MAX_RADIUS_M
 from transitreq.web.api import MAX_NEARBY_RADIUS_M
 
@@ -132,12 +132,28 @@ SCHEMAS: dict[str, Schema] = {
             "kind": _STRING,
             "from_status": _nullable("string"),
             "to_status": _nullable("string"),
+            "title": _STRING,
+            "source": {"type": "string", "enum": ["request", "project"]},
             "note": _nullable("string"),
             "at": _DATE_TIME,
         }
     ),
+    "PublicProject": _object(
+        {
+            "stage": {"type": "string", "enum": [stage.value for stage in ProjectStage]},
+            "stage_label": _STRING,
+            "launch_routes": _array(_STRING),
+            "service_start_date": {"type": ["string", "null"], "format": "date"},
+            "service_summary": _nullable("string"),
+            "cancel_reason": _nullable("string"),
+        }
+    ),
     "PublicRequest": _object(
-        _REQUEST_DETAILS | {"timeline": _array(_ref("TimelineEvent"))},
+        _REQUEST_DETAILS
+        | {
+            "timeline": _array(_ref("TimelineEvent")),
+            "project": {"oneOf": [_ref("PublicProject"), {"type": "null"}]},
+        },
     ),
     "NearbyRequest": _object(_REQUEST_DETAILS | {"distance_m": {"type": "number", "minimum": 0}}),
     "NearbyRequests": _object(

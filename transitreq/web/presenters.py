@@ -15,10 +15,11 @@ from shapely.geometry.base import BaseGeometry
 
 from transitreq.geo.coverage import PopulationPart
 from transitreq.geo.geojson import as_point, feature, feature_collection, point_feature
-from transitreq.models import Event, Route, Stop, StopRequest
+from transitreq.models import Route, Stop, StopProject, StopRequest
 from transitreq.services.evaluation import SiteEvaluation
 from transitreq.services.review_queue import QueuePage, QueueRow
 from transitreq.services.status_rules import is_supportable
+from transitreq.services.tracking import TimelineEntry, project_progress, public_timeline
 
 
 def tracking_url(reference: str) -> str:
@@ -43,13 +44,33 @@ def request_properties(stop_request: StopRequest) -> dict[str, Any]:
     }
 
 
-def public_event(event: Event) -> dict[str, Any]:
+def public_event(entry: TimelineEntry) -> dict[str, Any]:
+    """One step of the public timeline; ``source`` says whether the request or its stop project
+    took it (project steps' statuses are project stages)."""
+    event = entry.event
     return {
         "kind": event.kind,
         "from_status": event.from_status,
         "to_status": event.to_status,
+        "title": entry.title,
+        "source": entry.source,
         "note": event.note,
         "at": event.created_at.isoformat(),
+    }
+
+
+def public_project(project: StopProject) -> dict[str, Any]:
+    """What residents may know of the stop project a request joined."""
+    progress = project_progress(project)
+    return {
+        "stage": project.status.value,
+        "stage_label": project.status.label,
+        "launch_routes": list(project.launch_routes or []),
+        "service_start_date": (
+            project.service_start_date.isoformat() if project.service_start_date else None
+        ),
+        "service_summary": progress.service_summary,
+        "cancel_reason": progress.cancel_reason,
     }
 
 
@@ -64,7 +85,9 @@ def public_request(stop_request: StopRequest, with_timeline: bool = True) -> dic
         "tracking_url": tracking_url(stop_request.reference),
     }
     if with_timeline:
-        body["timeline"] = [public_event(event) for event in stop_request.public_events]
+        body["timeline"] = [public_event(entry) for entry in public_timeline(stop_request)]
+        project = stop_request.project
+        body["project"] = public_project(project) if project is not None else None
     return body
 
 
