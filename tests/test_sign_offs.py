@@ -129,6 +129,8 @@ def test_department_staff_see_only_their_own_departments_sign_offs(session, plan
     visible = projects.visible_sign_offs(session, staff)
     assert {milestone.project_id for milestone in visible} == {coordinating.id, second.id}
     assert {milestone.owner_name for milestone in visible} == {"Landscaping"}
+    # The one waiting for a decision comes first, though the other project is newer.
+    assert [milestone.project_id for milestone in visible] == [coordinating.id, second.id]
     assert projects.visible_sign_offs(session, planner) == []
 
 

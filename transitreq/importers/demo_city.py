@@ -273,6 +273,13 @@ def _build_network(session: Session) -> None:
             session.add(RouteStop(route=route, stop=stop, sequence=sequence))
 
 
+_DECISION_KINDS = {
+    RequestStatus.APPROVED: "approved",
+    RequestStatus.REJECTED: "rejected",
+    RequestStatus.NEEDS_INFO: "info_requested",
+}
+
+
 def _build_requests(session: Session) -> None:
     for number, spec in enumerate(REQUESTS, start=1):
         filed_at = DEMO_EPOCH - timedelta(days=spec.days_ago)
@@ -317,7 +324,9 @@ def _build_requests(session: Session) -> None:
         }.get(spec.status, (RequestStatus.UNDER_REVIEW, spec.status))
         for day, status in enumerate(steps, start=1):
             note = spec.public_note if status is spec.status else "A planner is reviewing it."
-            event = move(session, stop_request, status, actor="Demo planner", note=note)
+            # The same event kinds as a planner's decisions, so the demo reads like real use.
+            kind = _DECISION_KINDS.get(status, "status_changed")
+            event = move(session, stop_request, status, actor="Demo planner", note=note, kind=kind)
             event.created_at = filed_at + timedelta(days=day)
         session.flush()
 

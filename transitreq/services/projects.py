@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -666,8 +666,9 @@ def add_project_note(
 
 
 def visible_sign_offs(session: Session, user: User) -> list[Milestone]:
-    """The sign-offs a member of department staff may see: their own department's, newest
-    project first. Planners see every project's sign-offs on the project pages instead."""
+    """The sign-offs a member of department staff may see: their own department's, those
+    waiting for a decision now (the project in coordination) first, then newest project first.
+    Planners see every project's sign-offs on the project pages instead."""
     if user.role is not Role.DEPARTMENT or user.department_id is None:
         return []
     return list(
@@ -675,7 +676,10 @@ def visible_sign_offs(session: Session, user: User) -> list[Milestone]:
             select(Milestone)
             .join(StopProject)
             .where(Milestone.kind == K.SIGN_OFF, Milestone.department_id == user.department_id)
-            .order_by(StopProject.id.desc())
+            .order_by(
+                case((StopProject.status == P.COORDINATION, 0), else_=1),
+                StopProject.id.desc(),
+            )
         )
     )
 
