@@ -43,9 +43,9 @@ def blockers(project: StopProject, to_stage: ProjectStage) -> list[str]:
             f"A project that is {from_stage.label.lower()} cannot move to {to_stage.label.lower()}."
         ]
     reasons: list[str] = []
-    if to_stage is P.COORDINATION and not any(
-        survey.is_done for survey in project.milestones_of(MilestoneKind.SITE_SURVEY)
-    ):
+    # Every survey: after a resurvey the new one, not only the first, must be recorded.
+    surveys = project.milestones_of(MilestoneKind.SITE_SURVEY)
+    if to_stage is P.COORDINATION and not (surveys and all(s.is_done for s in surveys)):
         reasons.append("Record the site survey's findings first.")
     if to_stage in (P.CONSTRUCTION, P.IN_SERVICE):
         missing = missing_sign_offs(project)

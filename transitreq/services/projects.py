@@ -390,13 +390,18 @@ def decide_sign_off(
         milestone.done_date = _today() if state is MilestoneState.APPROVED else None
         department = milestone.owner_name
         if state is MilestoneState.APPROVED:
-            _event(
-                session,
-                project,
-                user,
-                "sign_off_given",
-                _with_note(f"{department} signed off.", reason),
-            )
+            # Residents read that the department signed off; its reason is for the planners
+            # (the form says so), like the reasons for changes or a refusal.
+            if reason:
+                _event(
+                    session,
+                    project,
+                    user,
+                    "sign_off_reason",
+                    f"{department} signs off: {reason}",
+                    Audience.INTERNAL,
+                )
+            _event(session, project, user, "sign_off_given", f"{department} signed off.")
         else:
             verb = "asks for changes" if state is MilestoneState.CHANGES_REQUESTED else "refuses"
             _event(
@@ -480,6 +485,10 @@ def finish_construction(
     project = _project_for_change(session, project_id, expected_version)
     if project.status is not P.CONSTRUCTION:
         raise TransitionRefused("Construction can finish only once it has started.", "stage")
+    finishes = project.milestones_of(K.CONSTRUCTION_FINISH)
+    if finishes and all(finish.is_done for finish in finishes):
+        # Once: a second finish would write to every resident again.
+        raise TransitionRefused("Construction is already recorded as finished.", "stage")
     _check_done_date(project, finished_on, "finished_on", _today())
     started = [m.done_date for m in project.milestones_of(K.CONSTRUCTION_START) if m.done_date]
     if started and finished_on < max(started):
