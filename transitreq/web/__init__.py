@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from transitreq.models import RequestStatus
 from transitreq.services.contacts import MAX_CONTACT_CHARS
@@ -32,9 +33,22 @@ from transitreq.web import (
 )
 
 csrf = CSRFProtect()
+# The largest id our id columns hold: INTEGER, 32 bits on PostgreSQL.
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in our URLs is a row's id: a number no row can have matches no route (404)
+    instead of overflowing the database driver (500)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def register_web(app: Flask) -> None:
+    # Before any blueprint adds a rule that uses it.
+    app.url_map.converters["int"] = RowIdConverter
     database.init_app(app)
     errors.init_app(app)
     security.init_app(app)
