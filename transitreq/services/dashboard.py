@@ -40,6 +40,10 @@ DECIDED_STATUSES = (RequestStatus.APPROVED, RequestStatus.MERGED, RequestStatus.
 OUTSIDE_DISTRICTS = "Outside districts"
 CHART_MONTHS = 12
 SECONDS_PER_DAY = 86_400
+# The dates a range may name: the chart reaches a year around them, which the calendar must
+# hold (``date`` ends at 9999-12-31).
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9998, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,12 @@ def _add_months(month: date, months: int) -> date:
 
 
 def check_query(session: Session, query: DashboardQuery) -> None:
-    """Refuse a range that ends before it starts, or a district that does not exist."""
+    """Refuse a range that ends before it starts or beyond ``FIRST_DAY``…``LAST_DAY``, or a
+    district that does not exist."""
+    for name, day in (("start", query.start), ("end", query.end)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            between = f"{FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}"
+            raise ValidationFailed({name: f"{name} must be between {between}."})
     if query.start and query.end and query.start > query.end:
         raise ValidationFailed({"start": "start must be on or before end."})
     if query.district and not session.scalar(
