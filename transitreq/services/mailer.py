@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from transitreq.models import OutboundEmail, utc_now
@@ -86,6 +86,30 @@ def _message(settings: SmtpSettings, outbound: OutboundEmail) -> EmailMessage:
     return message
 
 
+def _claim(session: Session, outbound: OutboundEmail) -> bool:
+    """Take one message for this run, or learn that another run took it.
+
+    Every web request that queued mail delivers the outbox after its commit, and
+    `flask send-notifications` may run meanwhile: of those reading the same message, only one
+    wins this UPDATE. It marks the message sent (and counts the attempt) before sending, so a
+    crash mid-send loses that message rather than sending it twice; a failed send clears the
+    mark again.
+    """
+    won = (
+        session.execute(
+            update(OutboundEmail)
+            .where(OutboundEmail.id == outbound.id, OutboundEmail.sent_at.is_(None))
+            .values(sent_at=utc_now(), attempts=OutboundEmail.attempts + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+    session.commit()
+    if won:
+        session.refresh(outbound)
+    return won
+
+
 def deliver_pending(session: Session, settings: SmtpSettings, limit: int = 200) -> DeliveryReport:
     """Send what is queued, oldest first, over one connection; commit after each message so a
     crash half-way never sends one twice.
@@ -110,23 +134,26 @@ def deliver_pending(session: Session, settings: SmtpSettings, limit: int = 200) 
             outbound.last_error = f"cannot connect to {settings.host}:{settings.port}: {problem}"
         session.commit()
         return DeliveryReport(0, len(pending), len(pending))
+    taken = 0
     with client:
         for outbound in pending:
+            if not _claim(session, outbound):
+                taken += 1
+                continue
             try:
                 client.send_message(_message(settings, outbound))
             except smtplib.SMTPRecipientsRefused as refused:
+                outbound.sent_at = None
                 outbound.attempts = MAX_ATTEMPTS
                 outbound.last_error = f"recipient refused: {refused.recipients}"
                 failed += 1
             except (OSError, smtplib.SMTPException) as problem:
-                outbound.attempts += 1
+                outbound.sent_at = None
                 outbound.last_error = str(problem)
                 failed += 1
             else:
-                outbound.attempts += 1
-                outbound.sent_at = utc_now()
                 outbound.last_error = None
                 sent += 1
             session.commit()
-    waiting = len(pending) - sent
+    waiting = len(pending) - sent - taken
     return DeliveryReport(sent, failed, waiting)
