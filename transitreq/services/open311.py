@@ -25,8 +25,10 @@ from transitreq.errors import DomainError, ValidationFailed
 from transitreq.geo.coordinates import point_from_lat_lon
 from transitreq.models import (
     ApiClient,
+    Milestone,
     RequestStatus,
     ServedGroup,
+    StopProject,
     StopRequest,
     format_reference,
 )
@@ -336,7 +338,15 @@ def find_requests(session: Session, query: RequestQuery) -> list[StopRequest]:
     """The requests a query selects, newest first, at most 1000."""
     statement = (
         select(StopRequest)
-        .options(selectinload(StopRequest.events))
+        .options(
+            selectinload(StopRequest.events),
+            # status_notes reads each stop project's public events (and, to title a sign-off,
+            # its milestones' departments): a few queries in all, not a few per project.
+            selectinload(StopRequest.project).options(
+                selectinload(StopProject.events),
+                selectinload(StopProject.milestones).selectinload(Milestone.department),
+            ),
+        )
         .order_by(StopRequest.created_at.desc(), StopRequest.id.desc())
         .limit(MAX_RESULTS)
     )
