@@ -7,12 +7,8 @@ who got which message, what it says, and that the link in it unsubscribes.
 from __future__ import annotations
 
 import re
-import socket
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token_from
@@ -28,6 +24,7 @@ from tests.factories import (
     offset,
     take_to_stage,
 )
+from tests.smtp_server import Inbox, free_port
 from transitreq import create_app
 from transitreq.errors import StaleDecision, TransitionRefused, ValidationFailed
 from transitreq.models import OutboundEmail, StopRequest, Support, utc_now
@@ -38,54 +35,9 @@ PUBLIC_URL = "https://stops.example"
 UNSUBSCRIBE_LINK = re.compile(r"https://stops\.example(/notifications/unsubscribe/\S+)")
 
 
-class Inbox:
-    """A real SMTP server on 127.0.0.1 that keeps every message it is sent."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.envelopes: list = []
-        self._controller: Controller | None = None
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def start(self) -> None:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return [
-            message_from_bytes(envelope.original_content, policy=policy.default)
-            for envelope in self.envelopes
-        ]
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [message for message in self.messages if message["To"] == address]
-
-    @property
-    def recipients(self) -> list[str]:
-        return sorted(address for envelope in self.envelopes for address in envelope.rcpt_tos)
-
-    def clear(self) -> None:
-        self.envelopes.clear()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def inbox():
-    inbox = Inbox(_free_port())
+    inbox = Inbox(free_port())
     inbox.start()
     yield inbox
     inbox.stop()

@@ -4,7 +4,6 @@ that failed before its fix. Database tests run on SpatiaLite and PostGIS like th
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from sqlalchemy import event, func, select
@@ -20,9 +19,10 @@ from tests.factories import (
     log_in,
     take_to_stage,
 )
+from tests.smtp_server import Inbox, free_port
 from transitreq.errors import TransitionRefused
 from transitreq.models import OutboundEmail, ProjectStage, utc_now
-from transitreq.services import mailer, projects
+from transitreq.services import projects
 from transitreq.services.mailer import SmtpSettings, deliver_pending
 
 TODAY = utc_now().date()
@@ -193,29 +193,11 @@ def test_dashboard_dates_at_the_ends_of_the_calendar_are_refused_by_name(
 # Progress e-mails --------------------------------------------------------------------------------
 
 
-class _RecordingSmtp:
-    """Stands in for an SMTP connection and records every message handed to it."""
-
-    def __init__(self, sent: list[str], during_first_send=None) -> None:
-        self.sent = sent
-        self.during_first_send = during_first_send
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        return None
-
-    def send_message(self, message) -> None:
-        if self.during_first_send is not None:
-            hook, self.during_first_send = self.during_first_send, None
-            hook()
-        self.sent.append(message["To"])
-
-
-def test_two_deliveries_at_once_send_each_message_once(engine, session, monkeypatch):
+def test_two_deliveries_at_once_send_each_message_once(engine, session):
     """Every web request that queues mail delivers the whole outbox after its commit, and
     `flask send-notifications` may run meanwhile: a message must not go out twice."""
+    from transitreq.db import make_sessionmaker
+
     for number in range(3):
         session.add(
             OutboundEmail(
@@ -223,35 +205,58 @@ def test_two_deliveries_at_once_send_each_message_once(engine, session, monkeypa
             )
         )
     session.commit()
-    settings = SmtpSettings(host="mail.test", port=25, sender="stops@city.example")
-    sent: list[str] = []
-    from transitreq.db import make_sessionmaker
+    inbox = Inbox(free_port())
+    settings = SmtpSettings(
+        host="127.0.0.1", port=inbox.port, sender="stops@city.example", security="none"
+    )
+    other_report = []
 
     def other_delivery() -> None:
-        # A second worker delivers while the first is mid-way through its first message;
-        # a thread, as a second process would hold its own connection.
-        def run() -> None:
-            other = make_sessionmaker(engine)()
-            try:
-                deliver_pending(other, settings)
-            finally:
-                other.close()
+        # A second worker delivers while the first waits for the server's reply to its first
+        # message; a thread with its own connection, as a second process would have.
+        other = make_sessionmaker(engine)()
+        try:
+            other_report.append(deliver_pending(other, settings))
+        finally:
+            other.close()
 
-        worker = threading.Thread(target=run)
-        worker.start()
-        worker.join(timeout=30)
+    inbox.on_first_message = other_delivery
+    inbox.start()
+    try:
+        first_report = deliver_pending(session, settings)
+    finally:
+        inbox.stop()
 
-    connections = iter(
-        [_RecordingSmtp(sent, during_first_send=other_delivery), _RecordingSmtp(sent)]
-    )
-    monkeypatch.setattr(mailer, "_connect", lambda _settings: next(connections))
-
-    deliver_pending(session, settings)
-
-    assert sorted(sent) == [f"resident{number}@example.org" for number in range(3)]
+    assert inbox.recipients == [f"resident{number}@example.org" for number in range(3)]
+    assert first_report.sent + other_report[0].sent == 3
     session.expire_all()
     rows = session.scalars(select(OutboundEmail)).all()
     assert all(row.sent_at is not None for row in rows)
+
+
+def test_a_contact_that_would_address_two_people_is_refused(session):
+    """ "a,b@example.org" is one contact to us but two recipients to a mail server."""
+    from transitreq.errors import ValidationFailed
+    from transitreq.services.contacts import normalise_contact
+
+    for contact in ("a,b@example.org", "a;b@example.org", "Ann <ann@example.org>", '"a"@b.org'):
+        with pytest.raises(ValidationFailed, match="is not an e-mail address"):
+            normalise_contact(contact)
+    assert normalise_contact("Ann.Lee+bus@Example.org") == "ann.lee+bus@example.org"
+
+
+def test_an_oversized_survey_upload_to_a_missing_project_is_413_not_500(client, app_session):
+    from transitreq.web.projects import SURVEY_UPLOAD_MAX_BYTES
+
+    add_service_area(app_session)
+    _log_in_as(client, add_user(app_session, "planner"))
+    token = csrf_token_from(client.get("/planning/projects/").get_data(as_text=True))
+    response = client.post(
+        "/planning/projects/999999/survey",
+        data={"csrf_token": token, "findings": "x" * (SURVEY_UPLOAD_MAX_BYTES + 1)},
+    )
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
 
 
 # Robustness ---------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ import re
 
 from transitreq.errors import ValidationFailed
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No commas, semicolons, brackets or quotes: a mail server would read those as several
+# recipients or a display name, and a contact must be one person.
+_EMAIL = re.compile(r'^[^@\s,;<>()"]+@[^@\s,;<>()"]+\.[^@\s,;<>()"]+$')
 _PHONE_SEPARATORS = re.compile(r"[\s().\-/]")
 _PHONE = re.compile(r"^\+?\d{6,15}$")
 MAX_CONTACT_CHARS = 254

@@ -141,7 +141,8 @@ def deliver_pending(session: Session, settings: SmtpSettings, limit: int = 200) 
                 taken += 1
                 continue
             try:
-                client.send_message(_message(settings, outbound))
+                # The envelope names the one stored recipient, whatever the To header parses as.
+                client.send_message(_message(settings, outbound), to_addrs=[outbound.recipient])
             except smtplib.SMTPRecipientsRefused as refused:
                 outbound.sent_at = None
                 outbound.attempts = MAX_ATTEMPTS

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, has_request_context, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from transitreq.services.mailer import deliver_pending
@@ -31,7 +32,12 @@ def deliver_queued_mail(response: ResponseReturnValue) -> ResponseReturnValue:
         smtp = current_app.extensions["transitreq.smtp_settings"]
         if smtp.configured:
             session.rollback()  # nothing of this request is left uncommitted by then
-            deliver_pending(session, smtp)
+            try:
+                deliver_pending(session, smtp)
+            except SQLAlchemyError:
+                # The change itself is saved; the messages wait for `flask send-notifications`.
+                session.rollback()
+                current_app.logger.exception("progress e-mails left queued")
     return response
 
 

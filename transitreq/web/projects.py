@@ -216,10 +216,15 @@ def record_survey(project_id: int) -> ResponseReturnValue:
 def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
     """A survey upload over the limit: the page again, saying what the limit is."""
     project_id = (request.view_args or {}).get("project_id")
-    if request.endpoint != "projects.record_survey" or not _is_planner() or project_id is None:
-        message = "What was sent is too large."
-        return render_template("errors/error.html", status=413, message=message), 413
-    return _page(project_id, "survey", {"photos": TOO_LARGE_MESSAGE}, TOO_LARGE_MESSAGE, 413, {})
+    if request.endpoint == "projects.record_survey" and _is_planner() and project_id is not None:
+        try:
+            return _page(
+                project_id, "survey", {"photos": TOO_LARGE_MESSAGE}, TOO_LARGE_MESSAGE, 413, {}
+            )
+        except UnknownReference:
+            pass  # an error handler cannot raise again; the plain page says what went wrong
+    message = "What was sent is too large."
+    return render_template("errors/error.html", status=413, message=message), 413
 
 
 @bp.post("/<int:project_id>/coordination")
