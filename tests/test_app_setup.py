@@ -190,3 +190,11 @@ def test_project_settings_reach_every_session(tmp_path):
     assert settings.due_days[MilestoneKind.SITE_SURVEY] == 10
     assert settings.due_days[MilestoneKind.LAUNCH] == 400
     assert settings.due_days[MilestoneKind.SIGN_OFF] == 60  # not named: the default
+
+
+def test_an_unknown_time_zone_stops_the_app_at_start(tmp_path):
+    with pytest.raises(ValueError, match="TIMEZONE 'Europe/Atlantis' is not an IANA time zone"):
+        create_app(
+            {"TIMEZONE": "Europe/Atlantis", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+            instance_path=str(tmp_path),
+        )

@@ -364,3 +364,35 @@ def test_public_milestones_queue_mail_and_internal_ones_do_not(session, planner)
         "the site survey has begun",
         "the city's departments are reviewing the stop",
     ]
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_today_is_the_citys_today_not_utcs(session, planner, zone):
+    """UTC+14 and UTC-11: at most hours of the day one of them is on another date than UTC,
+    and staff there must record what happened "today" in their own calendar."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from transitreq.services.project_settings import SETTINGS_KEY, ProjectSettings
+
+    session.info[SETTINGS_KEY] = ProjectSettings(timezone=zone)
+    try:
+        local_today = datetime.now(ZoneInfo(zone)).date()
+        project = approve_request(session, planner)
+        assert project.milestones[0].due_date == local_today + timedelta(days=30)
+        take_to_stage(session, project, planner, "site_survey", today=local_today)
+        survey = projects.record_survey(
+            session, project.id, _version(session, project), planner, local_today, "Kerb."
+        )
+        assert survey.done_date == local_today
+        with pytest.raises(ValidationFailed, match="still to come"):
+            projects.record_survey(
+                session,
+                project.id,
+                _version(session, project),
+                planner,
+                local_today + timedelta(days=1),
+                "Kerb.",
+            )
+    finally:
+        del session.info[SETTINGS_KEY]

@@ -96,6 +96,9 @@ def from_environment() -> dict[str, Any]:
         "CONSTRUCTION_DEPARTMENT": os.environ.get("CONSTRUCTION_DEPARTMENT", "Urban construction"),
         "LAUNCH_DEPARTMENT": os.environ.get("LAUNCH_DEPARTMENT", "Bus operator"),
         "MILESTONE_DUE_DAYS": os.environ.get("MILESTONE_DUE_DAYS", ""),
+        # The city's IANA time zone: what "today" is for due dates, overdue flags and the dates
+        # staff enter (timestamps are stored in UTC whatever it is).
+        "TIMEZONE": os.environ.get("TIMEZONE", "UTC"),
         # New stops in the GTFS stops.txt export get stop_id <prefix><project number>.
         "GTFS_STOP_ID_PREFIX": os.environ.get("GTFS_STOP_ID_PREFIX", "TRQ-"),
         # Progress e-mails to residents who asked for them. With no MAIL_SERVER they wait in

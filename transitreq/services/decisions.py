@@ -46,7 +46,7 @@ from transitreq.models import (
 from transitreq.services.contacts import MAX_CONTACT_CHARS, normalise_contact
 from transitreq.services.placement import check_in_service_area
 from transitreq.services.project_plan import plan_milestones
-from transitreq.services.project_settings import settings_of
+from transitreq.services.project_settings import local_today, settings_of
 from transitreq.services.projects import announce_approval
 from transitreq.services.request_validation import clean_text
 from transitreq.services.status_rules import ALLOWED_TRANSITIONS, is_supportable, move
@@ -178,7 +178,7 @@ def approve(
             created_by_user_id=planner.id,
         )
         session.add(project)
-        plan_milestones(session, project, settings_of(session), utc_now().date())
+        plan_milestones(session, project, settings_of(session), local_today(session))
         for linked in [stop_request, *others]:
             linked.project = project
             message = (

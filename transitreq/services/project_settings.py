@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
@@ -42,6 +44,8 @@ class ProjectSettings:
     secret_key: str = ""
     # The sender residents see, and the signature under each message.
     agency_name: str = "Transit planning office"
+    # The city's time zone: "today" for due dates, overdue flags and the dates staff enter.
+    timezone: str = "UTC"
 
 
 def parse_names(raw: str, setting: str) -> tuple[str, ...]:
@@ -81,12 +85,34 @@ def project_settings(config: Mapping[str, Any]) -> ProjectSettings:
         public_url=str(config["PUBLIC_URL"]).rstrip("/"),
         secret_key=str(config["SECRET_KEY"]),
         agency_name=str(config["OPEN311_AGENCY"]),
+        timezone=checked_timezone(str(config["TIMEZONE"])),
     )
+
+
+def checked_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"TIMEZONE {name!r} is not an IANA time zone such as Europe/Helsinki"
+        ) from None
+    return name
 
 
 def settings_of(session: Session) -> ProjectSettings:
     """The deployment's settings carried by the session; defaults for a bare session."""
     return session.info.get(SETTINGS_KEY) or ProjectSettings()
+
+
+def local_today(session: Session) -> date:
+    """Today's date where the city is, which is what a planner means by "today": at 01:00 in
+    Helsinki it is already tomorrow there, though not yet in UTC."""
+    return datetime.now(ZoneInfo(settings_of(session).timezone)).date()
+
+
+def local_date(session: Session, moment: datetime) -> date:
+    """The date of a stored UTC timestamp where the city is."""
+    return moment.astimezone(ZoneInfo(settings_of(session).timezone)).date()
 
 
 def base_url_of(session: Session) -> str:

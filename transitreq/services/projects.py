@@ -44,7 +44,7 @@ from transitreq.models import (
 )
 from transitreq.services import notifications
 from transitreq.services.project_rules import check_move
-from transitreq.services.project_settings import settings_of
+from transitreq.services.project_settings import local_date, local_today, settings_of
 from transitreq.services.request_validation import clean_text
 from transitreq.services.status_rules import move
 
@@ -167,20 +167,25 @@ def _move_stage(
     )
 
 
-def _check_done_date(project: StopProject, when: date, field: str, today: date) -> None:
+def _approved_on(session: Session, project: StopProject) -> date:
+    """The day of approval in the city's time zone, which is how staff count days."""
+    return local_date(session, project.created_at)
+
+
+def _check_done_date(
+    session: Session, project: StopProject, when: date, field: str, today: date
+) -> None:
     if when > today:
         raise ValidationFailed({field: "That date is still to come; record what has happened."})
-    if when < project.created_at.date():
+    approved_on = _approved_on(session, project)
+    if when < approved_on:
         raise ValidationFailed(
-            {
-                field: f"The project was approved on {project.created_at:%d %b %Y}; "
-                "pick a later date."
-            }
+            {field: f"The project was approved on {approved_on:%d %b %Y}; pick a later date."}
         )
 
 
-def _today() -> date:
-    return utc_now().date()
+def _today(session: Session) -> date:
+    return local_today(session)
 
 
 def announce_approval(session: Session, project: StopProject, user: User, note: str) -> Event:
@@ -259,7 +264,7 @@ def record_survey(
         raise TransitionRefused(
             "Surveys are recorded while the project is in site survey.", "stage"
         )
-    _check_done_date(project, surveyed_on, "surveyed_on", _today())
+    _check_done_date(session, project, surveyed_on, "surveyed_on", _today(session))
     survey = next(
         (milestone for milestone in project.milestones_of(K.SITE_SURVEY) if not milestone.is_done),
         None,
@@ -333,7 +338,9 @@ def resurvey(
         )
         days = settings_of(session).due_days[K.SITE_SURVEY]
         project.milestones.append(
-            Milestone(kind=K.SITE_SURVEY, position=0, due_date=_today() + timedelta(days=days))
+            Milestone(
+                kind=K.SITE_SURVEY, position=0, due_date=_today(session) + timedelta(days=days)
+            )
         )
     return project
 
@@ -387,7 +394,7 @@ def decide_sign_off(
         milestone.state = state
         milestone.notes = reason
         milestone.decided_by_user_id = user.id
-        milestone.done_date = _today() if state is MilestoneState.APPROVED else None
+        milestone.done_date = _today(session) if state is MilestoneState.APPROVED else None
         department = milestone.owner_name
         if state is MilestoneState.APPROVED:
             # Residents read that the department signed off; its reason is for the planners
@@ -453,7 +460,7 @@ def start_construction(
     _require_planner(user)
     note = _text(note, "note", "The note")
     project = _project_for_change(session, project_id, expected_version)
-    _check_done_date(project, started_on, "started_on", _today())
+    _check_done_date(session, project, started_on, "started_on", _today(session))
     check_move(project, P.CONSTRUCTION)
     with _change(session, project):
         for start in project.milestones_of(K.CONSTRUCTION_START):
@@ -489,7 +496,7 @@ def finish_construction(
     if finishes and all(finish.is_done for finish in finishes):
         # Once: a second finish would write to every resident again.
         raise TransitionRefused("Construction is already recorded as finished.", "stage")
-    _check_done_date(project, finished_on, "finished_on", _today())
+    _check_done_date(session, project, finished_on, "finished_on", _today(session))
     started = [m.done_date for m in project.milestones_of(K.CONSTRUCTION_START) if m.done_date]
     if started and finished_on < max(started):
         raise ValidationFailed({"finished_on": "Construction cannot finish before it started."})
@@ -551,7 +558,7 @@ def set_launch(
         raise TransitionRefused(
             "The launch is planned during coordination or construction.", "stage"
         )
-    if service_start < project.created_at.date():
+    if service_start < _approved_on(session, project):
         raise ValidationFailed({"service_start": "Service cannot start before the approval."})
     with _change(session, project):
         project.launch_routes = chosen
@@ -559,7 +566,7 @@ def set_launch(
         for launch in project.milestones_of(K.LAUNCH):
             launch.state, launch.done_date, launch.decided_by_user_id = (
                 MilestoneState.DONE,
-                _today(),
+                _today(session),
                 user.id,
             )
         noun = "Route" if len(chosen) == 1 else "Routes"
@@ -635,7 +642,7 @@ def set_due_date(
     _require_planner(user)
     milestone = _milestone_for_change(session, milestone_id, expected_version)
     project = milestone.project
-    if due is not None and due < project.created_at.date():
+    if due is not None and due < _approved_on(session, project):
         raise ValidationFailed({"due_date": "A milestone cannot fall due before the approval."})
     before = milestone.due_date
     with _change(session, project):

@@ -13,8 +13,9 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from transitreq.errors import ValidationFailed
-from transitreq.models import Role, utc_now
+from transitreq.models import Role
 from transitreq.services import dashboard as dashboard_service
+from transitreq.services.project_settings import local_today
 from transitreq.services.review_queue import planner_map_view
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.charts import stacked_bar_chart
@@ -58,7 +59,7 @@ def _refused(error: ValidationFailed) -> ResponseReturnValue:
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
     """Every figure of the dashboard, for the range and district asked for."""
-    figures = dashboard_service.dashboard(db_session(), _query(), utc_now().date())
+    figures = dashboard_service.dashboard(db_session(), _query(), local_today(db_session()))
     return _page(
         figures=figures,
         chart=stacked_bar_chart(figures.monthly),

@@ -12,8 +12,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from transitreq.errors import DomainError, ValidationFailed
-from transitreq.models import Role, utc_now
+from transitreq.models import Role
 from transitreq.services.project_overview import sign_off_cards
+from transitreq.services.project_settings import local_today
 from transitreq.services.projects import decide_sign_off
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
@@ -52,7 +53,7 @@ def _page(
         cards=cards,
         photos=photos,
         map=sites_map(list(sites.values())) if sites else None,
-        today=utc_now().date(),
+        today=local_today(db_session()),
         failed=failed,
         errors=errors or {},
         message=message,

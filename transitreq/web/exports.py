@@ -15,7 +15,7 @@ from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from transitreq.errors import ValidationFailed
-from transitreq.models import ProjectStage, Role, utc_now
+from transitreq.models import ProjectStage, Role
 from transitreq.services import export_files
 from transitreq.services.exports import (
     ProjectQuery,
@@ -23,7 +23,7 @@ from transitreq.services.exports import (
     project_records,
     request_records,
 )
-from transitreq.services.project_settings import settings_of
+from transitreq.services.project_settings import local_today, settings_of
 from transitreq.services.review_queue import planner_map_view
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
@@ -120,14 +120,14 @@ def requests_geojson() -> ResponseReturnValue:
 @bp.get("/projects.csv")
 def projects_csv() -> ResponseReturnValue:
     """Stop projects (``stage``, ``overdue``) as CSV."""
-    records = project_records(db_session(), _project_query(), utc_now().date())
+    records = project_records(db_session(), _project_query(), local_today(db_session()))
     return _download(export_files.projects_csv(records), "projects.csv", CSV_TYPE)
 
 
 @bp.get("/projects.geojson")
 def projects_geojson() -> ResponseReturnValue:
     """Stop projects (``stage``, ``overdue``) as GeoJSON points at their sites."""
-    records = project_records(db_session(), _project_query(), utc_now().date())
+    records = project_records(db_session(), _project_query(), local_today(db_session()))
     return _geojson(export_files.projects_geojson(records), "projects.geojson")
 
 

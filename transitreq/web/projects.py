@@ -23,9 +23,10 @@ from transitreq.errors import DomainError, UnknownReference, ValidationFailed
 from transitreq.geo.geojson import as_point
 from transitreq.geo.layers import route_lines_in_box, routes_by_id
 from transitreq.geo.metric import box_around
-from transitreq.models import Milestone, ProjectStage, Role, utc_now
+from transitreq.models import Milestone, ProjectStage, Role
 from transitreq.services import project_overview, projects
 from transitreq.services.project_overview import LAUNCH_REACH_M, ProjectPage
+from transitreq.services.project_settings import local_today
 from transitreq.services.projects import MAX_PHOTOS_PER_SURVEY, PHOTO_MAX_BYTES, PhotoUpload
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
@@ -63,7 +64,7 @@ def allow_photo_uploads() -> None:
 
 
 def _today() -> date:
-    return utc_now().date()
+    return local_today(db_session())
 
 
 @bp.get("/")
