@@ -484,3 +484,20 @@ def test_dashboard_is_for_planners_only(client, app_session):
     assert "/login?next=" in response.headers["Location"]
     log_in(client, app_session, role="department")
     assert client.get(DASHBOARD).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("model", "index"),
+    [(StopRequest, "idx_stop_requests_location"), (StopProject, "idx_stop_projects_location")],
+)
+def test_the_district_filter_finds_its_rows_through_the_spatial_index(
+    app_session, town, model, index
+):
+    from sqlalchemy import select
+
+    from tests.databases import assert_uses_spatial_index
+    from transitreq.geo.request_filters import in_district
+
+    statement = select(model.id).where(in_district(app_session, "West", model.location))
+    assert_uses_spatial_index(app_session, statement, index)
+    assert len(app_session.scalars(statement).all()) > 0

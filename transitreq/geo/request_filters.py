@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, and_, cast, false, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from transitreq.geo.metric import BoundingBox
+from transitreq.geo.spatial_index import in_box
 from transitreq.geo.sql import SqlGeometry, intersects
 from transitreq.models import ServiceArea, StopRequest
 
@@ -45,6 +46,19 @@ def in_area_named(
     or for whatever point ``location`` gives, such as a stop project's site."""
     boundary = select(ServiceArea.boundary).where(ServiceArea.name == name).scalar_subquery()
     return intersects(dialect_name, location, boundary)
+
+
+def in_district(
+    session: Session, name: str, location: SqlGeometry = StopRequest.location
+) -> ColumnElement[bool]:
+    """``in_area_named``, with the district's bounding box first so that both databases find
+    the candidate rows through the spatial index (SpatiaLite never does for a bare
+    ST_Intersects); false for a district that does not exist."""
+    extent = area_extent(session, name)
+    if extent is None:
+        return false()
+    dialect_name = session.get_bind().dialect.name
+    return and_(in_box(dialect_name, location, extent), in_area_named(dialect_name, name, location))
 
 
 def districts_of(session: Session, request_ids: Sequence[int]) -> dict[int, str]:

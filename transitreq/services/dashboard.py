@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from transitreq.errors import ValidationFailed
-from transitreq.geo.request_filters import districts_of, in_area_named
+from transitreq.geo.request_filters import districts_of, in_district
 from transitreq.models import (
     Event,
     Milestone,
@@ -154,15 +154,14 @@ def _in_range(column, start: date | None, end: date | None) -> list[ColumnElemen
 def _request_filters(session: Session, query: DashboardQuery) -> list[ColumnElement[bool]]:
     conditions = _in_range(StopRequest.created_at, query.start, query.end)
     if query.district:
-        conditions.append(in_area_named(session.get_bind().dialect.name, query.district))
+        conditions.append(in_district(session, query.district))
     return conditions
 
 
 def _project_filters(session: Session, query: DashboardQuery) -> list[ColumnElement[bool]]:
     conditions = _in_range(StopProject.created_at, query.start, query.end)
     if query.district:
-        dialect_name = session.get_bind().dialect.name
-        conditions.append(in_area_named(dialect_name, query.district, StopProject.location))
+        conditions.append(in_district(session, query.district, StopProject.location))
     return conditions
 
 
