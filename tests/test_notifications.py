@@ -201,7 +201,8 @@ def test_unsubscribe_link_asks_first_and_then_stops_every_progress_email(
     )
     projects.start_coordination(app_session, project.id, _version(app_session, project), planner)
     _send_notifications(app)
-    assert inbox.recipients == ["bo@example.org"]
+    # Survey done and coordination: two milestones, both to the supporter only.
+    assert inbox.recipients == ["bo@example.org", "bo@example.org"]
     again = client.post(link, data={"csrf_token": csrf_token_from(page)})
     assert "was not getting progress e-mails" in again.get_data(as_text=True)
 
@@ -268,6 +269,7 @@ def test_internal_steps_send_nothing_and_their_words_reach_no_message(app, app_s
     assert [message["Subject"].split(": ", 1)[1] for message in inbox.messages] == [
         "a new stop is approved",
         "the site survey has begun",
+        "the site has been surveyed",
         "the city's departments are reviewing the stop",
     ]
     for message in inbox.messages:

@@ -357,13 +357,21 @@ def test_public_milestones_queue_mail_and_internal_ones_do_not(session, planner)
     )
     projects.add_project_note(session, project.id, planner, "Call the contractor.", public=False)
     assert session.scalar(select(func.count(OutboundEmail.id))) == queued
-    # Approval, survey begun and coordination: three milestones for the one opted-in reporter.
+    # Approval, survey begun, surveyed and coordination: four milestones for the one opted-in
+    # reporter; a refusal is for staff and sends nothing.
     subjects = session.scalars(select(OutboundEmail.subject).order_by(OutboundEmail.id)).all()
     assert [subject.split(": ", 1)[1] for subject in subjects] == [
         "a new stop is approved",
         "the site survey has begun",
+        "the site has been surveyed",
         "the city's departments are reviewing the stop",
     ]
+    staff = department_staff(session, "Traffic police")
+    police = next(s for s in project.sign_offs if s.owner_name == "Traffic police")
+    projects.decide_sign_off(session, police.id, _version(session, project), staff, "approve")
+    last = session.scalars(select(OutboundEmail).order_by(OutboundEmail.id.desc())).first()
+    assert last.subject.endswith(": a city department has signed off the stop")
+    assert "Traffic police signed off." in last.body
 
 
 @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])

@@ -21,6 +21,8 @@ _UNSUBSCRIBE_SALT = "transitreq.unsubscribe"
 MILESTONE_SUBJECTS: dict[str, str] = {
     "approved": "a new stop is approved",
     "site_survey": "the site survey has begun",
+    "survey_done": "the site has been surveyed",
+    "sign_off_given": "a city department has signed off the stop",
     "coordination": "the city's departments are reviewing the stop",
     "construction": "construction has started",
     "construction_finished": "construction is finished",
