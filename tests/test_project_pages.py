@@ -157,6 +157,37 @@ def test_project_list_flags_overdue_projects_first_with_their_milestones(client,
     assert html.index(f"project-row-{late.id}") < html.index(f"project-row-{on_time.id}")
 
 
+def test_project_list_pages_keep_the_filters_and_overdue_projects_come_first(
+    client, app_session, monkeypatch
+):
+    from transitreq.web import projects as project_pages
+
+    monkeypatch.setattr(project_pages, "PROJECTS_PER_PAGE", 2)  # five projects, three pages
+    add_service_area(app_session)
+    planner = log_in(client, app_session)
+    late = _overdue_project(app_session, planner, "Stop by the market hall")
+    others = [_project(app_session, planner, title=f"Stop {n}") for n in range(4)]
+
+    def ids_on(html: str) -> list[int]:
+        return [int(found) for found in re.findall(r'id="project-row-(\d+)"', html)]
+
+    first = client.get("/planning/projects/").get_data(as_text=True)
+    assert ids_on(first)[0] == late.id and len(ids_on(first)) == 2
+    assert "5 projects" in first and "Page 1 of 3" in first
+    seen = ids_on(first)
+    for page in (2, 3):
+        html = client.get(f"/planning/projects/?page={page}").get_data(as_text=True)
+        assert f"Page {page} of 3" in html
+        seen += ids_on(html)
+    assert sorted(seen) == sorted([late.id, *(project.id for project in others)])
+    # Past the end, or not a number: the nearest page there is.
+    assert "Page 3 of 3" in client.get("/planning/projects/?page=99").get_data(as_text=True)
+    assert "Page 1 of 3" in client.get("/planning/projects/?page=x").get_data(as_text=True)
+    # The pager keeps the filter it was reached with.
+    filtered = client.get("/planning/projects/?stage=approved").get_data(as_text=True)
+    assert "stage=approved&amp;page=2" in filtered or "page=2&amp;stage=approved" in filtered
+
+
 def test_project_list_filters_by_stage_and_overdue_only(client, app_session):
     add_service_area(app_session)
     planner = log_in(client, app_session)

@@ -39,6 +39,8 @@ guard_blueprint(bp, Role.PLANNER, Role.ADMIN)
 MIB = 1024 * 1024
 # The survey form alone may carry every photo a survey allows, plus its few text fields; every
 # other body keeps the app's MAX_CONTENT_LENGTH.
+# The list shows overdue projects first, so the first page is the one that needs attention.
+PROJECTS_PER_PAGE = 50
 SURVEY_UPLOAD_MAX_BYTES = MAX_PHOTOS_PER_SURVEY * PHOTO_MAX_BYTES + MIB
 TOO_LARGE_MESSAGE = (
     f"The upload is larger than {SURVEY_UPLOAD_MAX_BYTES // MIB} MB: attach at most "
@@ -73,9 +75,17 @@ def project_list() -> ResponseReturnValue:
     stage_text = request.args.get("stage", "")
     stage = ProjectStage(stage_text) if stage_text in STAGE_LABELS else None
     overdue_only = request.args.get("overdue") == "1"
+    rows = project_overview.project_rows(db_session(), _today(), stage, overdue_only)
+    pages = max(1, -(-len(rows) // PROJECTS_PER_PAGE))
+    # A page number that is not one (typed or stale) shows the nearest page there is.
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    first = (page - 1) * PROJECTS_PER_PAGE
     return render_template(
         "planning/projects.html",
-        rows=project_overview.project_rows(db_session(), _today(), stage, overdue_only),
+        rows=rows[first : first + PROJECTS_PER_PAGE],
+        total=len(rows),
+        page=page,
+        pages=pages,
         stages=list(ProjectStage),
         stage=stage,
         overdue_only=overdue_only,
