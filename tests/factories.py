@@ -118,14 +118,14 @@ def department_staff(session: Session, department: str) -> User:
 
 def sign_all(session: Session, project) -> None:
     """Every required department signs off, each through its own staff account."""
-    from transitreq.services import projects
+    from transitreq.services import sign_offs
 
     for sign_off in list(project.sign_offs):
         staff = session.scalar(
             select(User).where(User.department_id == sign_off.department_id)
         ) or department_staff(session, sign_off.owner_name)
         session.refresh(project)
-        projects.decide_sign_off(session, sign_off.id, project.version, staff, "approve")
+        sign_offs.decide_sign_off(session, sign_off.id, project.version, staff, "approve")
 
 
 def add_route(session: Session, short_name: str = "7", long_name: str = "Harbour – Station"):

@@ -28,7 +28,7 @@ from tests.smtp_server import Inbox, free_port
 from transitreq import create_app
 from transitreq.errors import StaleDecision, TransitionRefused, ValidationFailed
 from transitreq.models import OutboundEmail, StopRequest, Support, utc_now
-from transitreq.services import decisions, notifications, projects
+from transitreq.services import decisions, notifications, projects, sign_offs
 from transitreq.services.stop_requests import find_by_reference, support_request
 
 PUBLIC_URL = "https://stops.example"
@@ -254,10 +254,10 @@ def test_internal_steps_send_nothing_and_their_words_reach_no_message(app, app_s
     landscaping = next(m for m in project.sign_offs if m.owner_name == "Landscaping")
 
     staff = department_staff(app_session, "Landscaping")
-    projects.decide_sign_off(
+    sign_offs.decide_sign_off(
         app_session, landscaping.id, _version(app_session, project), staff, "refuse", REFUSAL
     )
-    projects.reopen_sign_off(
+    sign_offs.reopen_sign_off(
         app_session, landscaping.id, _version(app_session, project), planner, REOPEN
     )
     projects.set_due_date(

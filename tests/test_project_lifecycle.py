@@ -21,7 +21,7 @@ from tests.factories import (
     sign_all,
     take_to_stage,
 )
-from transitreq.errors import TransitionRefused, ValidationFailed
+from transitreq.errors import NotPermitted, TransitionRefused, ValidationFailed
 from transitreq.models import (
     Event,
     MilestoneKind,
@@ -32,7 +32,7 @@ from transitreq.models import (
     StopProject,
     utc_now,
 )
-from transitreq.services import decisions, projects
+from transitreq.services import decisions, projects, sign_offs
 from transitreq.services.project_rules import ALLOWED_STAGES, check_move
 
 P = ProjectStage
@@ -160,10 +160,12 @@ def test_construction_waits_for_every_sign_off_and_names_the_missing_one(
     assert police.owner_name == "Bus operator"  # the last of the default list
     for sign_off in others:
         staff = department_staff(session, sign_off.owner_name)
-        projects.decide_sign_off(session, sign_off.id, _version(session, project), staff, "approve")
+        sign_offs.decide_sign_off(
+            session, sign_off.id, _version(session, project), staff, "approve"
+        )
     if decision:
         staff = department_staff(session, police.owner_name)
-        projects.decide_sign_off(
+        sign_offs.decide_sign_off(
             session, police.id, _version(session, project), staff, decision, "Shelter too wide."
         )
     with pytest.raises(TransitionRefused, match="sign-off of Bus operator"):
@@ -342,7 +344,7 @@ def test_overdue_means_due_in_the_past_not_done_and_the_project_still_open(sessi
 def test_only_planners_move_projects(session, planner):
     project = approve_request(session, planner)
     staff = department_staff(session, "Landscaping")
-    with pytest.raises(projects.NotPermitted):
+    with pytest.raises(NotPermitted):
         projects.start_survey(session, project.id, project.version, staff)
     assert session.get(StopProject, project.id).status is P.APPROVED
 
@@ -352,7 +354,7 @@ def test_public_milestones_queue_mail_and_internal_ones_do_not(session, planner)
     queued = session.scalar(select(func.count(OutboundEmail.id)))
     staff = department_staff(session, "Landscaping")
     landscaping = next(s for s in project.sign_offs if s.owner_name == "Landscaping")
-    projects.decide_sign_off(
+    sign_offs.decide_sign_off(
         session, landscaping.id, project.version, staff, "refuse", "Roots of the old lime tree."
     )
     projects.add_project_note(session, project.id, planner, "Call the contractor.", public=False)
@@ -368,7 +370,7 @@ def test_public_milestones_queue_mail_and_internal_ones_do_not(session, planner)
     ]
     staff = department_staff(session, "Traffic police")
     police = next(s for s in project.sign_offs if s.owner_name == "Traffic police")
-    projects.decide_sign_off(session, police.id, _version(session, project), staff, "approve")
+    sign_offs.decide_sign_off(session, police.id, _version(session, project), staff, "approve")
     last = session.scalars(select(OutboundEmail).order_by(OutboundEmail.id.desc())).first()
     assert last.subject.endswith(": a city department has signed off the stop")
     assert "Traffic police signed off." in last.body

@@ -37,7 +37,7 @@ from transitreq.models import (
     StopProject,
     utc_now,
 )
-from transitreq.services import projects
+from transitreq.services import projects, sign_offs
 from transitreq.services.stop_requests import find_by_reference
 
 TODAY = utc_now().date()
@@ -139,7 +139,7 @@ def test_project_list_flags_overdue_projects_first_with_their_milestones(client,
     on_time = _project(app_session, planner, "coordination", title="Stop by the library")
     staff = department_staff(app_session, "Landscaping")
     landscaping = next(s for s in on_time.sign_offs if s.owner_name == "Landscaping")
-    projects.decide_sign_off(
+    sign_offs.decide_sign_off(
         app_session, landscaping.id, _fresh(app_session, on_time).version, staff, "approve"
     )
     late = _overdue_project(app_session, planner, "Stop by the market hall")
@@ -327,7 +327,7 @@ def test_due_dates_notes_resurvey_reopen_and_cancel(client, app_session):
     planner = log_in(client, app_session)
     project = _project(app_session, planner, "coordination")
     police = next(s for s in project.sign_offs if s.owner_name == "Traffic police")
-    projects.decide_sign_off(
+    sign_offs.decide_sign_off(
         app_session,
         police.id,
         _fresh(app_session, project).version,

@@ -14,7 +14,7 @@ from tests.factories import (
     take_to_stage,
 )
 from transitreq.models import utc_now
-from transitreq.services import projects
+from transitreq.services import projects, sign_offs
 
 STAFF_ONLY = "Roots of the old lime tree run under the kerb"
 
@@ -29,11 +29,11 @@ def project(app_session):
     )
     staff = department_staff(app_session, "Landscaping")
     landscaping = next(s for s in project.sign_offs if s.owner_name == "Landscaping")
-    projects.decide_sign_off(
+    sign_offs.decide_sign_off(
         app_session, landscaping.id, project.version, staff, "changes", STAFF_ONLY
     )
     projects.add_project_note(app_session, project.id, planner, f"Internal: {STAFF_ONLY}", False)
-    projects.reopen_sign_off(app_session, landscaping.id, project.version, planner, "Moved 3 m.")
+    sign_offs.reopen_sign_off(app_session, landscaping.id, project.version, planner, "Moved 3 m.")
     app_session.refresh(project)
     project.planner = planner
     return project

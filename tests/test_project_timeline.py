@@ -19,7 +19,7 @@ from tests.factories import (
     take_to_stage,
 )
 from transitreq.models import MilestoneKind, RequestStatus, utc_now
-from transitreq.services import decisions, projects
+from transitreq.services import decisions, projects, sign_offs
 from transitreq.services.projects import describe_launch
 from transitreq.services.stop_requests import find_by_reference
 
@@ -70,7 +70,7 @@ def _the_long_way_to_construction(session, project, planner) -> None:
     projects.add_project_note(session, project.id, planner, INTERNAL_NOTE, public=False)
     projects.start_coordination(session, project.id, _version(session, project), planner)
     landscaping = next(m for m in project.sign_offs if m.owner_name == "Landscaping")
-    projects.decide_sign_off(
+    sign_offs.decide_sign_off(
         session,
         landscaping.id,
         _version(session, project),
@@ -78,7 +78,7 @@ def _the_long_way_to_construction(session, project, planner) -> None:
         "refuse",
         REFUSAL_REASON,
     )
-    projects.reopen_sign_off(
+    sign_offs.reopen_sign_off(
         session, landscaping.id, _version(session, project), planner, REOPEN_NOTE
     )
     projects.set_due_date(

@@ -31,7 +31,7 @@ from transitreq.models import (
     User,
     utc_now,
 )
-from transitreq.services import projects
+from transitreq.services import projects, sign_offs
 from transitreq.services.project_settings import SETTINGS_KEY, ProjectSettings
 
 
@@ -72,7 +72,7 @@ def test_department_staff_decide_their_own_sign_off(
     staff = department_staff(session, "Traffic police")
     police = _sign_off(coordinating, "Traffic police")
 
-    projects.decide_sign_off(
+    sign_offs.decide_sign_off(
         session, police.id, coordinating.version, staff, decision, "Move it 5 m past the crossing."
     )
 
@@ -95,7 +95,9 @@ def test_asking_for_changes_or_refusing_needs_a_reason(session, coordinating, de
     landscaping = _sign_off(coordinating, "Landscaping")
     before = _snapshot(session, landscaping.id)
     with pytest.raises(ValidationFailed) as refusal:
-        projects.decide_sign_off(session, landscaping.id, coordinating.version, staff, decision, "")
+        sign_offs.decide_sign_off(
+            session, landscaping.id, coordinating.version, staff, decision, ""
+        )
     assert "reason" in refusal.value.fields
     assert _snapshot(session, landscaping.id) == before
 
@@ -119,26 +121,26 @@ def test_nobody_else_can_decide_a_departments_sign_off(session, coordinating, ou
     police = _sign_off(coordinating, "Traffic police")
     before = _snapshot(session, police.id)
     with pytest.raises(NotPermitted):
-        projects.decide_sign_off(session, police.id, coordinating.version, user, "approve")
+        sign_offs.decide_sign_off(session, police.id, coordinating.version, user, "approve")
     assert _snapshot(session, police.id) == before
 
 
 def test_department_staff_see_only_their_own_departments_sign_offs(session, planner, coordinating):
     second = approve_request(session, planner, title="Stop at the library")
     staff = department_staff(session, "Landscaping")
-    visible = projects.visible_sign_offs(session, staff)
+    visible = sign_offs.visible_sign_offs(session, staff)
     assert {milestone.project_id for milestone in visible} == {coordinating.id, second.id}
     assert {milestone.owner_name for milestone in visible} == {"Landscaping"}
     # The one waiting for a decision comes first, though the other project is newer.
     assert [milestone.project_id for milestone in visible] == [coordinating.id, second.id]
-    assert projects.visible_sign_offs(session, planner) == []
+    assert sign_offs.visible_sign_offs(session, planner) == []
 
 
 def test_sign_offs_are_decided_only_during_coordination(session, planner):
     project = take_to_stage(session, approve_request(session, planner), planner, "site_survey")
     staff = department_staff(session, "Landscaping")
     with pytest.raises(TransitionRefused, match="during coordination"):
-        projects.decide_sign_off(
+        sign_offs.decide_sign_off(
             session, _sign_off(project, "Landscaping").id, project.version, staff, "approve"
         )
 
@@ -146,15 +148,15 @@ def test_sign_offs_are_decided_only_during_coordination(session, planner):
 def test_a_planner_asks_a_department_again_after_changes(session, planner, coordinating):
     staff = department_staff(session, "Landscaping")
     landscaping = _sign_off(coordinating, "Landscaping")
-    projects.decide_sign_off(
+    sign_offs.decide_sign_off(
         session, landscaping.id, coordinating.version, staff, "changes", "Keep the lime tree."
     )
     with pytest.raises(NotPermitted):
-        projects.reopen_sign_off(
+        sign_offs.reopen_sign_off(
             session, landscaping.id, coordinating.version, staff, "I approve myself."
         )
     session.refresh(coordinating)
-    projects.reopen_sign_off(
+    sign_offs.reopen_sign_off(
         session, landscaping.id, coordinating.version, planner, "Shelter moved 3 m east."
     )
     session.expire_all()
@@ -184,7 +186,7 @@ def test_a_sign_off_crossing_a_stage_move_is_refused_not_lost(session, database_
     other = make_sessionmaker(engine)()
     try:
         with pytest.raises(StaleDecision):
-            projects.decide_sign_off(
+            sign_offs.decide_sign_off(
                 other, landscaping.id, seen_version, other.merge(staff), "approve"
             )
     finally:
@@ -199,7 +201,7 @@ def test_construction_starts_once_every_department_signed_off(session, planner, 
     for sign_off in coordinating.sign_offs:
         staff = department_staff(session, sign_off.owner_name)
         session.refresh(coordinating)
-        projects.decide_sign_off(session, sign_off.id, coordinating.version, staff, "approve")
+        sign_offs.decide_sign_off(session, sign_off.id, coordinating.version, staff, "approve")
     session.refresh(coordinating)
     projects.start_construction(
         session, coordinating.id, coordinating.version, planner, utc_now().date()

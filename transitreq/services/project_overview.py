@@ -28,7 +28,8 @@ from transitreq.models import (
     User,
 )
 from transitreq.services.project_rules import ALLOWED_STAGES, blockers
-from transitreq.services.projects import find_project, route_labels, visible_sign_offs
+from transitreq.services.projects import find_project, route_labels
+from transitreq.services.sign_offs import visible_sign_offs
 
 P = ProjectStage
 # The way a project goes when nothing goes wrong, as the page's progress stepper draws it.

@@ -15,7 +15,7 @@ from transitreq.errors import DomainError, ValidationFailed
 from transitreq.models import Role
 from transitreq.services.project_overview import sign_off_cards
 from transitreq.services.project_settings import local_today
-from transitreq.services.projects import decide_sign_off
+from transitreq.services.sign_offs import decide_sign_off
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
 from transitreq.web.maps import sites_map

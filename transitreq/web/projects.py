@@ -24,7 +24,7 @@ from transitreq.geo.geojson import as_point
 from transitreq.geo.layers import route_lines_in_box, routes_by_id
 from transitreq.geo.metric import box_around
 from transitreq.models import Milestone, ProjectStage, Role
-from transitreq.services import project_overview, projects
+from transitreq.services import project_overview, projects, sign_offs
 from transitreq.services.project_overview import LAUNCH_REACH_M, ProjectPage
 from transitreq.services.project_settings import local_today
 from transitreq.services.projects import MAX_PHOTOS_PER_SURVEY, PHOTO_MAX_BYTES, PhotoUpload
@@ -268,7 +268,7 @@ def reopen_sign_off(project_id: int, milestone_id: int) -> ResponseReturnValue:
     return _act(
         project_id,
         f"reopen-{milestone_id}",
-        lambda s, user, v, f: projects.reopen_sign_off(
+        lambda s, user, v, f: sign_offs.reopen_sign_off(
             s, _milestone_of(s, project_id, milestone_id), v, user, f.get("note", "")
         ),
         "The department is asked to decide again.",
