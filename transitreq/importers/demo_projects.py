@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from transitreq.models import (
     RequestStatus,
     StopProject,
     StopRequest,
+    utc_now,
 )
 from transitreq.services.project_plan import plan_milestones
 from transitreq.services.project_settings import ProjectSettings
@@ -76,8 +77,10 @@ PROJECTS = (
             Step(21, "sign", ("Landscaping",)),
             Step(22, "sign", ("Traffic police",)),
             Step(25, "sign", ("Bus operator",)),
-            Step(27, "launch", ("7",), "44"),
+            # Still being built: its dates to come count from the day the demo is seeded.
+            Step(27, "launch", ("7",), "+40"),
             Step(33, "construction"),
+            Step(33, "due", ("construction_finish",), "+20"),
         ),
     ),
     DemoProject(
@@ -117,6 +120,13 @@ def _stage(project: StopProject, at: datetime, stage: ProjectStage, note: str) -
     return event
 
 
+def _day_from(days: str, approved: datetime) -> date:
+    """Days after the approval ("40"), or after today ("+40") for a date still to come."""
+    if days.startswith("+"):
+        return utc_now().date() + timedelta(days=int(days[1:]))
+    return approved.date() + timedelta(days=int(days))
+
+
 def _apply(project: StopProject, approved: datetime, step: Step) -> Iterable[Event]:
     """The project's state and events after one step, as the services would have left them."""
     at = approved + timedelta(days=step.day)
@@ -154,9 +164,12 @@ def _apply(project: StopProject, approved: datetime, step: Step) -> Iterable[Eve
         yield _event(
             project, at, "construction_finished", f"Construction finished on {day:%d %b %Y}."
         )
+    elif step.action == "due":
+        for milestone in project.milestones_of(MilestoneKind(step.detail[0])):
+            milestone.due_date = _day_from(step.note, approved)
     elif step.action == "launch":
         project.launch_routes = list(step.detail)
-        project.service_start_date = approved.date() + timedelta(days=int(step.note))
+        project.service_start_date = _day_from(step.note, approved)
         launch = project.milestones_of(K.LAUNCH)[0]
         launch.state, launch.done_date = MilestoneState.DONE, day
         yield _event(
