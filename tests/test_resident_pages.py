@@ -186,3 +186,39 @@ def test_hostile_titles_stay_text_on_the_map(client, app_session):
     in_json_strings = len(re.findall(r'bind(?:Tooltip|Popup)\("[^"]*\$\{window\.pwned=1\}', html))
     assert in_script == in_json_strings == 2
     assert "&lt;/script&gt;" in tracking
+
+
+def test_the_home_map_shows_new_stops_planned_and_in_service_not_cancelled(client, app_session):
+    """A stop opened from residents' requests is not in the operator's feed yet; the map shows
+    it anyway, and the ones still on their way, saying where each stands."""
+    from tests.factories import add_route, add_user, approve_request, take_to_stage
+    from transitreq.models import utc_now
+    from transitreq.services import projects
+
+    add_service_area(app_session)
+    add_route(app_session, "7")
+    planner = add_user(app_session, "planner")
+    opened = take_to_stage(
+        app_session,
+        approve_request(app_session, planner, title="Library stop"),
+        planner,
+        "in_service",
+    )
+    planned = take_to_stage(
+        app_session,
+        approve_request(app_session, planner, title="Clinic stop"),
+        planner,
+        "coordination",
+    )
+    dropped = approve_request(app_session, planner, title="Bridge stop")
+    projects.cancel(app_session, dropped.id, dropped.version, planner, "Bridge rebuilt.")
+
+    html = client.get("/").get_data(as_text=True)
+
+    today = utc_now().date()
+    assert "New stops (planned and in service)" in html
+    assert f"New stop Library stop: In service from {today:%d %b %Y}, served by route 7." in html
+    assert "New stop Clinic stop: planned: coordination with departments" in html
+    assert "New stop Bridge stop" not in html  # its request is back in review, as a request
+    assert html.count("new-stop-marker") == 2
+    assert opened.id != planned.id

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from transitreq.geo.layers import requests_in, routes_with_paths, stops_in
 from transitreq.geo.metric import BoundingBox
 from transitreq.geo.service_areas import service_areas_extent
-from transitreq.models import Route, Stop, StopRequest
+from transitreq.models import ProjectStage, Route, Stop, StopProject, StopRequest
 from transitreq.services.status_rules import SUPPORTABLE
 
 
@@ -21,6 +21,9 @@ class CityOverview:
     stops: list[Stop]
     # Requests residents can still back: awaiting a decision, or approved and on the way.
     requests: list[StopRequest]
+    # Stops the city is building or has opened from residents' requests: the network's own
+    # stops only show them once the operator's next GTFS feed has them.
+    new_stops: list[StopProject]
     # True when the seeded demo city is loaded, so pages can say the data is not real.
     shows_demo_data: bool
 
@@ -31,7 +34,19 @@ def city_overview(session: Session) -> CityOverview:
         routes=routes_with_paths(session),
         stops=stops_in(session),
         requests=requests_in(session, SUPPORTABLE),
+        new_stops=new_stops(session),
         shows_demo_data=shows_demo_data(session),
+    )
+
+
+def new_stops(session: Session) -> list[StopProject]:
+    """Every stop project on its way or in service, oldest first; cancelled ones are not."""
+    return list(
+        session.scalars(
+            select(StopProject)
+            .where(StopProject.status != ProjectStage.CANCELLED)
+            .order_by(StopProject.id)
+        )
     )
 
 

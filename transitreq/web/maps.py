@@ -19,6 +19,8 @@ from transitreq.web.security import csp_nonce
 
 MAX_ZOOM = 19
 MIN_ZOOM = 3
+# New stops from residents' requests: the "Stop in service" green of the status badges.
+NEW_STOP_COLOUR = "#14532d"
 _FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>', re.DOTALL)
 _BARE_SCRIPT_TAG = re.compile(r"<script>")
 
@@ -174,6 +176,26 @@ def _add_stops(fmap: folium.Map, stops: dict[str, Any]) -> None:
         )
 
 
+def _add_new_stops(fmap: folium.Map, new_stops: dict[str, Any]) -> None:
+    """Stops opened or on their way from residents' requests: a square-ish green mark for one in
+    service, an outlined one for one still planned, each saying where it stands."""
+    group = folium.FeatureGroup(name="New stops (planned and in service)", show=True).add_to(fmap)
+    for stop in new_stops["features"]:
+        properties = stop["properties"]
+        in_service = properties["stage"] == "in_service"
+        where = properties["service_summary"] or f"planned: {properties['stage_label'].lower()}"
+        _dot(
+            group,
+            _lat_lon(stop),
+            f"New stop {properties['name']}: {where}",
+            radius=7,
+            fill=NEW_STOP_COLOUR if in_service else "#ffffff",
+            outline=NEW_STOP_COLOUR,
+            weight=3,
+            class_name="new-stop-marker" + (" in-service" if in_service else " planned"),
+        )
+
+
 def _request_popup(properties: dict[str, Any]) -> Markup:
     tracking_url = url_for("public.track", reference=properties["reference"])
     html = Markup(
@@ -217,8 +239,10 @@ def city_map(
     routes: dict[str, Any],
     stops: dict[str, Any],
     requests: dict[str, Any],
+    new_stops: dict[str, Any],
 ) -> RenderedMap:
-    """The residents' home map: routes, stops and requests, framed on the service area."""
+    """The residents' home map: routes, stops, new stops and requests, framed on the service
+    area."""
     centre = (
         ((extent.min_lat + extent.max_lat) / 2, (extent.min_lon + extent.max_lon) / 2)
         if extent
@@ -228,6 +252,7 @@ def city_map(
     _fit(fmap, extent)
     _add_routes(fmap, routes)
     _add_stops(fmap, stops)
+    _add_new_stops(fmap, new_stops)
     _add_requests(fmap, requests)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return _render(fmap)

@@ -136,6 +136,16 @@ def stops_geojson(stops: list[Stop]) -> dict[str, Any]:
     return feature_collection(features)
 
 
+def new_stops_geojson(projects: list[StopProject]) -> dict[str, Any]:
+    """Stops being built or opened, with what residents may know of each (see public_project)."""
+    return feature_collection(
+        [
+            feature(project.location, {"name": project.name} | public_project(project), project.id)
+            for project in projects
+        ]
+    )
+
+
 def evaluation_json(evaluation: SiteEvaluation) -> dict[str, Any]:
     """The evaluation as JSON: every number in metres or people, rounded for reading."""
     body = asdict(evaluation)

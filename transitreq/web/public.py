@@ -27,6 +27,7 @@ from transitreq.web.database import db_session
 from transitreq.web.forms import draft_from_form, request_limits
 from transitreq.web.maps import city_map, request_map
 from transitreq.web.presenters import (
+    new_stops_geojson,
     requests_geojson,
     routes_geojson,
     stops_geojson,
@@ -47,6 +48,7 @@ def _home(
         routes_geojson(overview.routes),
         stops_geojson(overview.stops),
         requests_geojson(overview.requests),
+        new_stops_geojson(overview.new_stops),
     )
     return render_template(
         "public/home.html",
