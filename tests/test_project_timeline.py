@@ -146,6 +146,26 @@ def test_stepper_marks_the_current_stage_in_words_and_shows_expected_dates(clien
     assert 'id="service-summary"' not in page
 
 
+def test_a_date_already_past_is_said_to_be_late_not_shown_as_still_expected(client, app_session):
+    add_service_area(app_session)
+    planner = add_user(app_session, "planner")
+    project = approve_request(app_session, planner)
+    project.created_at = utc_now() - timedelta(days=200)  # approved long ago
+    app_session.commit()
+    take_to_stage(app_session, project, planner, "coordination")
+    today = utc_now().date()
+    finish = project.milestones_of(MilestoneKind.CONSTRUCTION_FINISH)[0]
+    projects.set_due_date(
+        app_session, finish.id, _version(app_session, project), planner, today - timedelta(days=3)
+    )
+
+    planned = _section(_page(client, project.requests[0].reference), "planned-dates")
+
+    assert "Construction was expected to finish by" in planned
+    assert f"{today - timedelta(days=3):%d %b %Y}" in planned
+    assert "Construction expected to start by" in planned  # still to come: as before
+
+
 def test_stop_in_service_completes_the_request_and_shows_the_launch(client, app_session):
     add_service_area(app_session)
     planner = add_user(app_session, "planner")

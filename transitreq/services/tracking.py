@@ -153,33 +153,54 @@ def _steps(stage: ProjectStage) -> list[StageStep]:
     ]
 
 
-def _planned(project: StopProject) -> list[PlannedDate]:
-    """Dates residents wait for: construction and the first day of service, while to come."""
+def _planned(project: StopProject, today: date | None) -> list[PlannedDate]:
+    """Dates residents wait for: construction and the first day of service, while to come.
+
+    A date already past is said to be so ("was expected … by"), rather than shown as if it
+    still held: residents should not have to work out that the project is running late.
+    """
     planned = []
-    for kind, label in (
-        (MilestoneKind.CONSTRUCTION_START, "Construction expected to start by"),
-        (MilestoneKind.CONSTRUCTION_FINISH, "Construction expected to finish by"),
+    for kind, label, late_label in (
+        (
+            MilestoneKind.CONSTRUCTION_START,
+            "Construction expected to start by",
+            "Construction was expected to start by",
+        ),
+        (
+            MilestoneKind.CONSTRUCTION_FINISH,
+            "Construction expected to finish by",
+            "Construction was expected to finish by",
+        ),
     ):
         dues = [m.due_date for m in project.milestones_of(kind) if m.due_date and not m.is_done]
         if dues:
-            planned.append(PlannedDate(label, max(dues)))
+            due = max(dues)
+            late = today is not None and due < today
+            planned.append(PlannedDate(late_label if late else label, due))
     if project.service_start_date is not None:
         planned.append(PlannedDate("Service planned to start on", project.service_start_date))
     else:
         dues = [m.due_date for m in project.milestones_of(MilestoneKind.LAUNCH) if m.due_date]
         if dues:
-            planned.append(PlannedDate("Service expected to start by", max(dues)))
+            due = max(dues)
+            late = today is not None and due < today
+            planned.append(
+                PlannedDate(
+                    "Service was expected to start by" if late else "Service expected to start by",
+                    due,
+                )
+            )
     return planned
 
 
-def project_progress(project: StopProject) -> ProjectProgress:
+def project_progress(project: StopProject, today: date | None = None) -> ProjectProgress:
     """Where the project stands, for the stepper and the summary above the timeline."""
     stage = project.status
     in_service = stage is P.IN_SERVICE and project.service_start_date is not None
     return ProjectProgress(
         stage=stage,
         steps=[] if stage is P.CANCELLED else _steps(stage),
-        planned=_planned(project) if stage.is_open else [],
+        planned=_planned(project, today) if stage.is_open else [],
         service_summary=describe_launch(project.launch_routes, project.service_start_date)
         if in_service and project.launch_routes
         else None,

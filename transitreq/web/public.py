@@ -20,6 +20,7 @@ from transitreq.services.feedback import (
     published_feedback,
 )
 from transitreq.services.overview import city_overview
+from transitreq.services.project_settings import local_today
 from transitreq.services.status_rules import is_supportable
 from transitreq.services.stop_requests import find_by_reference, submit_request, support_request
 from transitreq.services.tracking import project_progress, public_timeline
@@ -117,7 +118,7 @@ def _tracking_page(
         forms={name: request.form if name == failed else {} for name in TRACKING_FORMS},
         decision_note=latest_decision_note(stop_request),
         timeline=public_timeline(stop_request),
-        progress=project_progress(project) if project else None,
+        progress=project_progress(project, local_today(session)) if project else None,
         feedback=published_feedback(session, project.id) if project else [],
         feedback_open=stop_request.status is RequestStatus.COMPLETED,
         feedback_max_chars=FEEDBACK_MAX_CHARS,
