@@ -294,3 +294,97 @@ def test_open311_list_reads_stop_projects_in_a_fixed_number_of_queries(app, clie
     many = _open311_list_queries(app, client, app_session, planner, 7)
 
     assert many == few
+
+
+# Review of the city time zone, the new-stops layer and the late-date wording ---------------------
+
+
+def test_days_to_service_never_counts_before_the_approval_day_the_services_check(session, planner):
+    """In UTC-11 an approval at 05:00 UTC on 2 Mar is on 1 Mar in the city, so a first day of
+    service on 1 Mar is accepted; the dashboard must not then count it as -1 day."""
+    from datetime import UTC, date, datetime
+
+    from transitreq.services.dashboard import DashboardQuery, Median, days_to_service
+    from transitreq.services.project_settings import SETTINGS_KEY, ProjectSettings
+
+    session.info[SETTINGS_KEY] = ProjectSettings(timezone="Pacific/Pago_Pago")
+    try:
+        project = approve_request(session, planner)
+        project.created_at = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
+        session.commit()
+        first_day = date(2026, 3, 1)
+        take_to_stage(session, project, planner, "construction", today=first_day)
+        projects.finish_construction(
+            session, project.id, _version(session, project), planner, first_day
+        )
+        projects.set_launch(
+            session, project.id, _version(session, project), planner, ["7"], first_day
+        )
+        projects.put_in_service(session, project.id, _version(session, project), planner)
+
+        assert days_to_service(session, DashboardQuery()) == Median(0.0, 1)
+    finally:
+        del session.info[SETTINGS_KEY]
+
+
+def _home_page_queries(app, client, app_session, planner, projects_wanted: int) -> int:
+    from transitreq.models import StopProject
+
+    existing = app_session.scalar(select(func.count()).select_from(StopProject))
+    for _ in range(projects_wanted - existing):
+        take_to_stage(app_session, approve_request(app_session, planner), planner, "coordination")
+    counted, stop = _count_queries(app.extensions["transitreq.engine"])
+    try:
+        response = client.get("/")
+    finally:
+        stop()
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count("new-stop-marker") == projects_wanted
+    return len(counted)
+
+
+def test_the_home_map_reads_its_new_stops_in_a_fixed_number_of_queries(app, client, app_session):
+    """The residents' home page is public: one query per stop project on it would let the
+    number of projects decide how slow it is for everyone."""
+    add_service_area(app_session)
+    planner = add_user(app_session, "planner")
+
+    few = _home_page_queries(app, client, app_session, planner, 2)
+    many = _home_page_queries(app, client, app_session, planner, 6)
+
+    assert many == few
+
+
+def test_a_first_day_of_service_already_past_is_said_to_be_late(client, app_session):
+    """Like the construction dates: a service start that has come and gone without the stop
+    opening must not stand as if it still held."""
+    from datetime import timedelta
+
+    add_service_area(app_session)
+    add_route(app_session, "7")
+    planner = add_user(app_session, "planner")
+    project = approve_request(app_session, planner)
+    project.created_at = utc_now() - timedelta(days=200)  # approved long ago
+    app_session.commit()
+    take_to_stage(app_session, project, planner, "construction")
+    past = TODAY - timedelta(days=5)
+    projects.set_launch(
+        app_session, project.id, _version(app_session, project), planner, ["7"], past
+    )
+
+    page = client.get(f"/requests/{project.requests[0].reference}").get_data(as_text=True)
+    planned = re.search(r'id="planned-dates"[^>]*>(.*?)</', page, re.DOTALL).group(1)
+
+    assert "Service was planned to start on" in page
+    assert f"{past:%d %b %Y}" in page
+    assert "Service planned to start on" not in planned
+
+
+def test_a_time_zone_that_is_a_folder_of_zones_is_refused_by_name(tmp_path):
+    from transitreq import create_app
+
+    with pytest.raises(ValueError, match="TIMEZONE 'America' is not an IANA time zone"):
+        create_app(
+            {"TIMEZONE": "America", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+            instance_path=str(tmp_path),
+        )

@@ -4,7 +4,8 @@ milestones are late, and how many requests each district files per month.
 Counts are grouped in SQL. Durations and months are worked out in Python from the few columns
 they need, because date arithmetic and month bucketing are spelled differently on SQLite and
 PostgreSQL (and PostgreSQL would bucket in the session's time zone): every timestamp is taken to
-UTC first, so both backends give the same figures.
+UTC first, so both backends give the same figures (but for the approval day that days to
+service count from: that is the city's, like the first day of service counted to).
 
 An optional date range limits the dashboard to requests filed and projects approved in it; an
 optional district, to requests filed and projects sited in that service area.
@@ -32,6 +33,7 @@ from transitreq.models import (
     StopProject,
     StopRequest,
 )
+from transitreq.services.project_settings import local_date
 
 # A request is decided when a planner approves, merges or rejects it; asking the resident for
 # more information is not a decision. Decisions are recognised by the status they led to, as
@@ -205,8 +207,9 @@ def days_to_decision(session: Session, query: DashboardQuery) -> Median:
 
 
 def days_to_service(session: Session, query: DashboardQuery) -> Median:
-    """Whole days from approval (the project's creation, in UTC) to its first day of service,
-    over the projects in service."""
+    """Whole days from approval to its first day of service, over the projects in service; the
+    approval day is the city's, as when the start date was checked against it (a day in UTC
+    could fall after a start date the services accepted)."""
     rows = session.execute(
         select(StopProject.created_at, StopProject.service_start_date).where(
             StopProject.status == ProjectStage.IN_SERVICE,
@@ -215,7 +218,7 @@ def days_to_service(session: Session, query: DashboardQuery) -> Median:
         )
     ).all()
     return _median(
-        [float((start - approved.astimezone(UTC).date()).days) for approved, start in rows]
+        [float((start - local_date(session, approved)).days) for approved, start in rows]
     )
 
 

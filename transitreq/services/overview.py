@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from transitreq.geo.layers import requests_in, routes_with_paths, stops_in
 from transitreq.geo.metric import BoundingBox
@@ -40,12 +40,15 @@ def city_overview(session: Session) -> CityOverview:
 
 
 def new_stops(session: Session) -> list[StopProject]:
-    """Every stop project on its way or in service, oldest first; cancelled ones are not."""
+    """Every stop project on its way or in service, oldest first; cancelled ones are not. Their
+    milestones come in one more query: where each stands is read from them (``public_project``),
+    and one query per project would make the public home page as slow as the projects are many."""
     return list(
         session.scalars(
             select(StopProject)
             .where(StopProject.status != ProjectStage.CANCELLED)
             .order_by(StopProject.id)
+            .options(selectinload(StopProject.milestones))
         )
     )
 

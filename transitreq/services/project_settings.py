@@ -92,7 +92,8 @@ def project_settings(config: Mapping[str, Any]) -> ProjectSettings:
 def checked_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a folder of zones ("America") or a name too long to be a file.
         raise ValueError(
             f"TIMEZONE {name!r} is not an IANA time zone such as Europe/Helsinki"
         ) from None

@@ -178,7 +178,13 @@ def _planned(project: StopProject, today: date | None) -> list[PlannedDate]:
             late = today is not None and due < today
             planned.append(PlannedDate(late_label if late else label, due))
     if project.service_start_date is not None:
-        planned.append(PlannedDate("Service planned to start on", project.service_start_date))
+        late = today is not None and project.service_start_date < today
+        planned.append(
+            PlannedDate(
+                "Service was planned to start on" if late else "Service planned to start on",
+                project.service_start_date,
+            )
+        )
     else:
         dues = [m.due_date for m in project.milestones_of(MilestoneKind.LAUNCH) if m.due_date]
         if dues:
