@@ -36,11 +36,11 @@ from transitreq.web.presenters import routes_geojson
 bp = Blueprint("projects", __name__, url_prefix="/planning/projects")
 guard_blueprint(bp, Role.PLANNER, Role.ADMIN)
 
+# The list shows overdue projects first, so the first page is the one that needs attention.
+PROJECTS_PER_PAGE = 50
 MIB = 1024 * 1024
 # The survey form alone may carry every photo a survey allows, plus its few text fields; every
 # other body keeps the app's MAX_CONTENT_LENGTH.
-# The list shows overdue projects first, so the first page is the one that needs attention.
-PROJECTS_PER_PAGE = 50
 SURVEY_UPLOAD_MAX_BYTES = MAX_PHOTOS_PER_SURVEY * PHOTO_MAX_BYTES + MIB
 TOO_LARGE_MESSAGE = (
     f"The upload is larger than {SURVEY_UPLOAD_MAX_BYTES // MIB} MB: attach at most "
