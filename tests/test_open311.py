@@ -423,6 +423,25 @@ def test_cli_issues_a_key_once_and_stores_only_its_hash(app, client, app_session
     assert "already exists" in again.output
 
 
+def test_cli_revokes_a_key_and_the_client_is_refused_from_then_on(app, client, app_session):
+    runner = app.test_cli_runner()
+    key = runner.invoke(args=["create-api-key", "Old kiosk app"]).output.strip().splitlines()[-1]
+    app.config["OPEN311_REQUIRE_API_KEY"] = True
+    add_service_area(app_session)
+    assert _post(client, api_key=key).status_code == 201
+
+    revoked = runner.invoke(args=["revoke-api-key", "Old kiosk app"])
+    assert revoked.exit_code == 0, revoked.output
+    assert "The key of Old kiosk app is revoked since" in revoked.output
+    refused = _post(client, api_key=key)
+    assert refused.status_code == 403
+    # The client's record stays, for the audit trail; an unknown name is an error.
+    [(revoked_at,)] = app_session.execute(text("SELECT revoked_at FROM api_clients")).all()
+    assert revoked_at is not None
+    unknown = runner.invoke(args=["revoke-api-key", "Nobody"])
+    assert unknown.exit_code == 1 and "No client is named 'Nobody'" in unknown.output
+
+
 # --- reading requests ----------------------------------------------------------------------
 
 

@@ -194,6 +194,25 @@ def create_api_key_command(name: str) -> None:
     click.echo(key)
 
 
+@click.command("revoke-api-key")
+@click.argument("name")
+@with_appcontext
+def revoke_api_key_command(name: str) -> None:
+    """Revoke the Open311 API key of the client NAME (its record is kept)."""
+    from transitreq.errors import ValidationFailed
+    from transitreq.services.open311 import revoke_api_key
+
+    migrate.upgrade(_engine())
+    session = current_app.extensions["transitreq.sessionmaker"]()
+    try:
+        client = revoke_api_key(session, name)
+    except ValidationFailed as error:
+        raise click.ClickException(error.message) from error
+    finally:
+        session.close()
+    click.echo(f"The key of {client.name} is revoked since {client.revoked_at:%Y-%m-%d %H:%M} UTC.")
+
+
 @click.command("create-user")
 @click.argument("email")
 @click.option("--name", required=True, help="The person's name, as shown on the audit log.")
@@ -252,3 +271,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(import_gtfs_command)
     app.cli.add_command(create_api_key_command)
+    app.cli.add_command(revoke_api_key_command)

@@ -31,6 +31,7 @@ from transitreq.models import (
     StopProject,
     StopRequest,
     format_reference,
+    utc_now,
 )
 from transitreq.services.request_validation import RequestDraft, RequestLimits
 from transitreq.services.stop_requests import submit_request
@@ -389,6 +390,17 @@ def issue_api_key(session: Session, name: str) -> str:
     except IntegrityError:
         raise ValidationFailed({"name": f"A client named {name!r} already exists."}) from None
     return key
+
+
+def revoke_api_key(session: Session, name: str) -> ApiClient:
+    """Stop the client ``name``'s key from filing; its row stays, for the audit trail."""
+    client = session.scalar(select(ApiClient).where(ApiClient.name == name.strip()))
+    if client is None:
+        raise ValidationFailed({"name": f"No client is named {name.strip()!r}."})
+    if client.revoked_at is None:
+        with unit_of_work(session):
+            client.revoked_at = utc_now()
+    return client
 
 
 def check_api_key(session: Session, key: str | None) -> ApiClient:
