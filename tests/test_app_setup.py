@@ -198,3 +198,11 @@ def test_an_unknown_time_zone_stops_the_app_at_start(tmp_path):
             {"TIMEZONE": "Europe/Atlantis", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
             instance_path=str(tmp_path),
         )
+
+
+def test_a_negative_proxy_count_stops_the_app_at_start(tmp_path):
+    with pytest.raises(ValueError, match="PROXY_COUNT must be 0 or more"):
+        create_app(
+            {"PROXY_COUNT": -1, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+            instance_path=str(tmp_path),
+        )

@@ -79,6 +79,29 @@ def test_fourth_api_call_in_a_minute_is_told_to_wait(make_app):
     assert client.get("/api/layers/routes", environ_base=NEIGHBOUR).status_code == 200
 
 
+def test_behind_a_proxy_each_resident_is_counted_by_the_address_it_forwards(make_app):
+    proxy = "203.0.113.1"
+
+    def call(client, resident: str):
+        return client.get(
+            "/api/layers/routes",
+            environ_base={"REMOTE_ADDR": proxy},
+            headers={"X-Forwarded-For": resident},
+        )
+
+    behind = make_app(RATELIMIT_DEFAULT="2 per minute", PROXY_COUNT=1).test_client()
+    for _ in range(2):
+        assert call(behind, "198.51.100.7").status_code == 200
+    _assert_json_refusal(call(behind, "198.51.100.7"))
+    assert call(behind, "198.51.100.8").status_code == 200  # a neighbour, same proxy
+
+    # Without PROXY_COUNT the header is not trusted: everyone is the proxy.
+    direct = make_app(RATELIMIT_DEFAULT="2 per minute").test_client()
+    for resident in ("198.51.100.7", "198.51.100.8"):
+        assert call(direct, resident).status_code == 200
+    _assert_json_refusal(call(direct, "198.51.100.9"))
+
+
 def test_resident_filing_too_often_gets_a_friendly_page(make_app):
     client = make_app(RATELIMIT_WRITES="3 per minute").test_client()
     for _ in range(3):

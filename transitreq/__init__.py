@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from transitreq import config as settings
 from transitreq.db import embedded_database_url, make_engine, make_sessionmaker
@@ -54,6 +55,9 @@ def create_app(
         )
 
     check_metric_srid(int(app.config["METRIC_SRID"]))
+    proxies = int(app.config["PROXY_COUNT"])
+    if proxies < 0:
+        raise ValueError("PROXY_COUNT must be 0 or more")
     engine = make_engine(app.config["DATABASE_URL"], extra_srids=(int(app.config["METRIC_SRID"]),))
     app.extensions["transitreq.engine"] = engine
     app.extensions["transitreq.sessionmaker"] = make_sessionmaker(engine)
@@ -71,6 +75,10 @@ def create_app(
 
     register_web(app)
     cli.register(app)
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return app
 
 

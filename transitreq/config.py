@@ -111,6 +111,12 @@ def from_environment() -> dict[str, Any]:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "no-reply@localhost"),
         "MAIL_TIMEOUT_S": _float_env("MAIL_TIMEOUT_S", 10.0),
+        # How many reverse proxies (load balancer, TLS terminator…) stand in front of the app.
+        # With 1 or more, the client's address, scheme and host are read from the
+        # X-Forwarded-For/-Proto/-Host headers those proxies add, so rate limits count each
+        # resident rather than the proxy; leave 0 when clients connect directly, or anyone could
+        # pick their own address by sending the header.
+        "PROXY_COUNT": _int_env("PROXY_COUNT", 0),
         # Rate limits per client address (see web/rate_limits.py), in Flask-Limiter's notation
         # ("300 per minute", "10/second;1000/day"). "0" turns limiting off.
         "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",
