@@ -220,6 +220,39 @@ def test_filing_and_support_refresh_the_cached_score(app, app_session):
     assert refreshed.version == 1
 
 
+def test_rescore_command_scores_again_only_requests_awaiting_a_decision(app, app_session):
+    """After a new feed or population layer the cached scores are stale; the operator's
+    command brings those that still guide a decision up to date and leaves decided ones."""
+    from tests.factories import add_user
+    from transitreq.services import decisions
+
+    add_service_area(app_session)
+    settings = app.extensions["transitreq.evaluation_settings"]
+    waiting = [
+        file_request(app_session, point=offset(RAILWAY_SQUARE, bearing, 300)) for bearing in (0, 90)
+    ]
+    rejected = file_request(app_session, point=offset(RAILWAY_SQUARE, 180, 300))
+    decisions.reject(
+        app_session, rejected.reference, rejected.version, add_user(app_session), "low_demand"
+    )
+    app_session.execute(update(StopRequest).values(score=-1.0))  # stale, as after an import
+    app_session.commit()
+
+    result = app.test_cli_runner().invoke(args=["rescore-requests"])
+
+    assert result.exit_code == 0, result.output
+    assert "Scored 2 request(s) awaiting a decision." in result.output
+    app_session.expire_all()
+    for filed in waiting:
+        site = Point(offset(RAILWAY_SQUARE, 0 if filed is waiting[0] else 90, 300))
+        rescored = app_session.get(StopRequest, filed.id)
+        assert rescored.score == pytest.approx(
+            evaluate_site(app_session, site, settings).score.total
+        )
+        assert rescored.version == 1  # cache, not a change a planner must reload for
+    assert app_session.get(StopRequest, rejected.id).score == -1.0
+
+
 def test_default_settings_score_sessions_without_an_app(session):
     add_service_area(session)
     filed = file_request(session)

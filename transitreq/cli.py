@@ -213,6 +213,16 @@ def revoke_api_key_command(name: str) -> None:
     click.echo(f"The key of {client.name} is revoked since {client.revoked_at:%Y-%m-%d %H:%M} UTC.")
 
 
+@click.command("rescore-requests")
+@with_appcontext
+def rescore_requests_command() -> None:
+    """Score again every request awaiting a decision (after a new feed, population or weights)."""
+    from transitreq.services.review_queue import rescore_open_requests
+
+    scored = _run_import(lambda session, progress: rescore_open_requests(session, progress))
+    click.echo(f"Scored {scored} request(s) awaiting a decision.")
+
+
 @click.command("create-user")
 @click.argument("email")
 @click.option("--name", required=True, help="The person's name, as shown on the audit log.")
@@ -272,3 +282,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_gtfs_command)
     app.cli.add_command(create_api_key_command)
     app.cli.add_command(revoke_api_key_command)
+    app.cli.add_command(rescore_requests_command)

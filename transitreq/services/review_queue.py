@@ -9,6 +9,7 @@ events that change its own demand term) and read from the column otherwise.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -254,6 +255,41 @@ def refresh_score(session: Session, stop_request: StopRequest) -> float:
     )
     session.expire(stop_request, ["score"])
     return score
+
+
+# Requests whose score still guides a decision; decided ones keep the score they were decided on.
+AWAITING_DECISION = (
+    RequestStatus.SUBMITTED,
+    RequestStatus.UNDER_REVIEW,
+    RequestStatus.NEEDS_INFO,
+)
+RESCORE_BATCH = 200
+
+
+def rescore_open_requests(
+    session: Session, progress: Callable[[str, int, int], None] | None = None
+) -> int:
+    """Score again every request still awaiting a decision, after what the score rests on
+    changed (a new GTFS feed or population layer, other weights); returns how many.
+
+    Committed in batches, so a long run holds no lock for long and an interruption keeps what
+    was done.
+    """
+    ids = list(
+        session.scalars(
+            select(StopRequest.id)
+            .where(StopRequest.status.in_(AWAITING_DECISION))
+            .order_by(StopRequest.id)
+        )
+    )
+    for done, request_id in enumerate(ids, start=1):
+        refresh_score(session, session.get(StopRequest, request_id))
+        if done % RESCORE_BATCH == 0 or done == len(ids):
+            session.commit()
+            session.expunge_all()
+        if progress is not None:
+            progress("Scoring requests", done, len(ids))
+    return len(ids)
 
 
 def _lon_lat(session: Session, request_id: int) -> tuple[float, float]:
