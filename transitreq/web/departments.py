@@ -18,7 +18,7 @@ from transitreq.services.project_settings import local_today
 from transitreq.services.sign_offs import decide_sign_off
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
-from transitreq.web.maps import sites_map
+from transitreq.web.staff_maps import sites_map
 
 bp = Blueprint("departments", __name__, url_prefix="/departments")
 guard_blueprint(bp, Role.DEPARTMENT)

@@ -15,8 +15,9 @@ from transitreq.services.review_queue import MAX_PER_PAGE, planner_map_view
 from transitreq.web.auth import guard_blueprint, planner_required
 from transitreq.web.database import db_session
 from transitreq.web.forms import evaluation_query
-from transitreq.web.maps import RenderedMap, evaluation_map, planner_map
+from transitreq.web.map_base import RenderedMap
 from transitreq.web.presenters import routes_geojson
+from transitreq.web.staff_maps import evaluation_map, planner_map
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 # Every planning page is for planners (and administrators) only, whoever adds it.

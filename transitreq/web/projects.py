@@ -30,8 +30,9 @@ from transitreq.services.project_settings import local_today
 from transitreq.services.projects import MAX_PHOTOS_PER_SURVEY, PHOTO_MAX_BYTES, PhotoUpload
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
-from transitreq.web.maps import RenderedMap, project_map
+from transitreq.web.map_base import RenderedMap
 from transitreq.web.presenters import routes_geojson
+from transitreq.web.staff_maps import project_map
 
 bp = Blueprint("projects", __name__, url_prefix="/planning/projects")
 guard_blueprint(bp, Role.PLANNER, Role.ADMIN)

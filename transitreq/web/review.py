@@ -24,8 +24,9 @@ from transitreq.services.review import Review, review_of
 from transitreq.web.auth import planner_required
 from transitreq.web.database import db_session
 from transitreq.web.forms import point_from_form
-from transitreq.web.maps import RenderedMap, review_map
+from transitreq.web.map_base import RenderedMap
 from transitreq.web.presenters import routes_geojson
+from transitreq.web.staff_maps import review_map
 
 bp = Blueprint("review", __name__, url_prefix="/planning/requests")
 
