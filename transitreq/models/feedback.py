@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from transitreq.models.base import Base, UtcDateTime, utc_now
-from transitreq.models.projects import _enum_column
+from transitreq.models.base import Base, UtcDateTime, enum_column, utc_now
 
 if TYPE_CHECKING:
     from transitreq.models.requests import StopRequest
@@ -41,7 +40,7 @@ class Feedback(Base):
     # Shown with the message when given; residents may stay anonymous.
     name: Mapped[str | None] = mapped_column(String(100))
     state: Mapped[FeedbackState] = mapped_column(
-        _enum_column(FeedbackState, 20), default=FeedbackState.PENDING, index=True
+        enum_column(FeedbackState, 20), default=FeedbackState.PENDING, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     moderated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

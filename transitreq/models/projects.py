@@ -7,25 +7,14 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from transitreq.models.base import WGS84_SRID, Base, UtcDateTime, utc_now
+from transitreq.models.base import WGS84_SRID, Base, UtcDateTime, enum_column, utc_now
 
 if TYPE_CHECKING:
     from transitreq.models.accounts import Department
     from transitreq.models.requests import Event, StopRequest
-
-
-def _enum_column(enum_class: type[enum.Enum], length: int) -> Enum:
-    """Enums stored as their value in a VARCHAR: portable across both backends."""
-    return Enum(
-        enum_class,
-        native_enum=False,
-        length=length,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
 
 
 class ProjectStage(enum.StrEnum):
@@ -112,7 +101,7 @@ class StopProject(Base):
     # Where the stop goes: the planner's choice, which may differ from any resident's pin.
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84_SRID), nullable=False)
     status: Mapped[ProjectStage] = mapped_column(
-        _enum_column(ProjectStage, 20), default=ProjectStage.APPROVED, index=True
+        enum_column(ProjectStage, 20), default=ProjectStage.APPROVED, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     created_by_user_id: Mapped[int | None] = mapped_column(
@@ -167,11 +156,11 @@ class Milestone(Base):
     project_id: Mapped[int] = mapped_column(
         ForeignKey("stop_projects.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[MilestoneKind] = mapped_column(_enum_column(MilestoneKind, 20))
+    kind: Mapped[MilestoneKind] = mapped_column(enum_column(MilestoneKind, 20))
     # The department that owns it; NULL means the transit-planning office itself.
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     state: Mapped[MilestoneState] = mapped_column(
-        _enum_column(MilestoneState, 20), default=MilestoneState.PENDING
+        enum_column(MilestoneState, 20), default=MilestoneState.PENDING
     )
     due_date: Mapped[date | None] = mapped_column(Date)
     done_date: Mapped[date | None] = mapped_column(Date)

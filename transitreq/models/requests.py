@@ -8,7 +8,6 @@ from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     JSON,
     Boolean,
-    Enum,
     Float,
     ForeignKey,
     Integer,
@@ -20,21 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from transitreq.models.base import WGS84_SRID, Base, UtcDateTime, utc_now
+from transitreq.models.base import WGS84_SRID, Base, UtcDateTime, enum_column, utc_now
 from transitreq.models.projects import InfoQuestion, StopProject
 from transitreq.models.status import Audience, RequestStatus
-
-
-def _enum_column(enum_class, length: int) -> Enum:
-    """Enums stored as their value in a VARCHAR with a CHECK: portable across both backends."""
-    return Enum(
-        enum_class,
-        native_enum=False,
-        length=length,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
-
 
 REFERENCE_PREFIX = "SR"
 
@@ -77,7 +64,7 @@ class StopRequest(Base):
     media_url: Mapped[str | None] = mapped_column(String(500))
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84_SRID), nullable=False)
     status: Mapped[RequestStatus] = mapped_column(
-        _enum_column(RequestStatus, 20), default=RequestStatus.SUBMITTED, index=True
+        enum_column(RequestStatus, 20), default=RequestStatus.SUBMITTED, index=True
     )
     # Private: never rendered on public pages or in public JSON.
     reporter_name: Mapped[str | None] = mapped_column(String(100))
@@ -162,7 +149,7 @@ class Event(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
-    audience: Mapped[Audience] = mapped_column(_enum_column(Audience, 10), default=Audience.PUBLIC)
+    audience: Mapped[Audience] = mapped_column(enum_column(Audience, 10), default=Audience.PUBLIC)
     # Who acted, as shown on the audit log: "resident", "system", or a staff user's name.
     actor: Mapped[str] = mapped_column(String(100), default="resident")
     # The staff account behind ``actor``, while it exists (residents have none).
