@@ -134,10 +134,6 @@ class StopProject(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
-    @property
-    def stage(self) -> ProjectStage:
-        return self.status
-
     def milestones_of(self, kind: MilestoneKind) -> list[Milestone]:
         return [milestone for milestone in self.milestones if milestone.kind is kind]
 

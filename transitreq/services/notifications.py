@@ -100,7 +100,6 @@ def unsubscribe(session: Session, address: str) -> int:
 
 
 def compose(
-    project: StopProject,
     stop_request: StopRequest,
     event: Event,
     headline: str,
@@ -145,7 +144,6 @@ def queue_for_event(session: Session, project: StopProject, event: Event) -> int
     for address, stop_request in recipients(session, project).items():
         token = unsubscribe_token(settings.secret_key, address)
         subject, body = compose(
-            project,
             stop_request,
             event,
             headline,
