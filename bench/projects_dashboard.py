@@ -67,6 +67,7 @@ from bench.evaluate_sites import StatementRecorder  # noqa: E402
 from tests import databases  # noqa: E402
 from tests.factories import add_user, log_in  # noqa: E402
 from transitreq import create_app, migrate  # noqa: E402
+from transitreq.config import default_settings  # noqa: E402
 from transitreq.db import make_engine, make_sessionmaker  # noqa: E402
 from transitreq.models import (  # noqa: E402
     Audience,
@@ -82,17 +83,19 @@ from transitreq.models import (  # noqa: E402
     StopRequest,
     Support,
 )
-from transitreq.services import dashboard as dashboard_service  # noqa: E402
-from transitreq.services import export_files  # noqa: E402
-from transitreq.services.exports import (  # noqa: E402
+from transitreq.services.projects.overview import project_rows  # noqa: E402
+from transitreq.services.reports import dashboard as dashboard_service  # noqa: E402
+from transitreq.services.reports import export_files  # noqa: E402
+from transitreq.services.reports.exports import (  # noqa: E402
     ProjectQuery,
     gtfs_stops,
     project_records,
     request_records,
 )
-from transitreq.services.project_overview import project_rows  # noqa: E402
-from transitreq.services.project_settings import DEFAULT_DUE_DAYS, DEFAULT_SIGN_OFFS  # noqa: E402
-from transitreq.services.review_queue import QueueQuery  # noqa: E402
+
+DEFAULT_DUE_DAYS = default_settings().projects.due_days
+DEFAULT_SIGN_OFFS = default_settings().projects.required_sign_offs
+from transitreq.services.analysis.queue import QueueQuery  # noqa: E402
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 WARM_UP = 2

@@ -14,6 +14,7 @@ from tests.browser_fixtures import (  # noqa: F401 - fixtures shared by the brow
     page,
     viewport,
 )
+from tests.helsinki import helsinki, helsinki_session, reference  # noqa: F401 - shared fixtures
 from transitreq import create_app, migrate
 from transitreq.db import make_engine, make_sessionmaker
 
@@ -89,6 +90,29 @@ def app(database_url, tmp_path):
     )
     yield app
     app.extensions["transitreq.engine"].dispose()
+
+
+def reconfigure(app, **changes) -> None:
+    """Change settings of a running test app: rebuilt and checked as at start, and carried by
+    the app and its sessions alike (settings are frozen; this is the one way to change them)."""
+    from transitreq.config import build_settings
+    from transitreq.services.context import SETTINGS_KEY
+
+    app.config.update(changes)
+    settings = build_settings(app.config)
+    app.extensions[SETTINGS_KEY] = settings
+    app.extensions["transitreq.sessionmaker"].configure(info={SETTINGS_KEY: settings})
+
+
+@pytest.fixture
+def inbox():
+    """A real SMTP server on a free port, keeping every message it accepts."""
+    from tests.smtp_server import Inbox, free_port
+
+    inbox = Inbox(free_port())
+    inbox.start()
+    yield inbox
+    inbox.stop()
 
 
 @pytest.fixture

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from transitreq.db import make_engine, make_sessionmaker
 from transitreq.models import Base
 
 SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -53,6 +56,25 @@ def drop_postgis_database(url: str) -> None:
     engine.dispose()
 
 
+def terminate_backends(url: str) -> int:
+    """End every session connected to the database at ``url``, as an administrator, a failover
+    or a restart would; returns how many there were."""
+    name = make_url(url).database
+    engine = _server_engine()
+    try:
+        with engine.connect() as connection:
+            ended = connection.execute(
+                text(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) "
+                    "FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return ended
+
+
 def spatialite_database(directory: Path) -> str:
     return f"sqlite:///{directory / f'transitreq-{uuid.uuid4().hex[:8]}.db'}"
 
@@ -86,3 +108,21 @@ def assert_uses_spatial_index(session, statement, postgis_index: str) -> None:
         # The R*Tree answers through the virtual table's own index, not a scan of every row.
         assert any(step.startswith("SCAN SpatialIndex VIRTUAL TABLE INDEX") for step in steps)
     session.rollback()
+
+
+@contextmanager
+def loaded_on_each_backend(folder: Path, load: Callable[[str, str], None]) -> Iterator[dict]:
+    """One database per backend, filled once by ``load(backend, url)`` and shared read-only by
+    the tests that ask for it: yields a sessionmaker per backend, drops both afterwards."""
+    postgis_url = create_postgis_database()
+    urls = {"spatialite": spatialite_database(folder), "postgis": postgis_url}
+    engines = {}
+    try:
+        for backend, url in urls.items():
+            load(backend, url)
+            engines[backend] = make_engine(url)
+        yield {backend: make_sessionmaker(engine) for backend, engine in engines.items()}
+    finally:
+        for engine in engines.values():
+            engine.dispose()
+        drop_postgis_database(postgis_url)

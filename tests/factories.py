@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from geoalchemy2.shape import from_shape
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from transitreq.models import Event, ServiceArea, StopRequest, Support, User
-from transitreq.services.stop_requests import RequestDraft, RequestLimits, submit_request
+from tests.conftest import csrf_token_from
+from transitreq.config import default_settings
+from transitreq.models import Event, ServiceArea, StopRequest, Support, User, utc_now
+from transitreq.services.projects import stages as projects
+from transitreq.services.requests.filing import RequestDraft, submit_request
 
 # Central Helsinki, where the shared reference data lives.
 CENTRAL_HELSINKI = box(24.90, 60.150, 24.98, 60.190)
@@ -40,7 +45,7 @@ def draft(**overrides) -> RequestDraft:
 
 
 def file_request(session: Session, **overrides) -> StopRequest:
-    return submit_request(session, draft(**overrides), RequestLimits())
+    return submit_request(session, draft(**overrides), default_settings().requests)
 
 
 def offset(point: Point, bearing_degrees: float, distance_m: float) -> Point:
@@ -68,7 +73,7 @@ STAFF_PASSWORD = "correct horse battery staple"
 def add_user(
     session: Session, role: str = "planner", email: str | None = None, department: str = ""
 ) -> User:
-    from transitreq.services.accounts import NewUser, create_user
+    from transitreq.services.accounts.staff import NewUser, create_user
 
     email = email or f"{role}-{session.scalar(select(func.count(User.id))) + 1}@city.example"
     department = department or ("Bus operator" if role == "department" else "")
@@ -102,7 +107,7 @@ def approve_request(session: Session, planner: User, **overrides):
     """File a request and approve it at its own pin: a project in stage ``approved``."""
     from geoalchemy2.shape import to_shape
 
-    from transitreq.services import decisions
+    from transitreq.services.requests import decisions
 
     stop_request = file_request(session, **overrides)
     site = to_shape(stop_request.location)
@@ -118,7 +123,7 @@ def department_staff(session: Session, department: str) -> User:
 
 def sign_all(session: Session, project) -> None:
     """Every required department signs off, each through its own staff account."""
-    from transitreq.services import sign_offs
+    from transitreq.services.projects import sign_offs
 
     for sign_off in list(project.sign_offs):
         staff = session.scalar(
@@ -143,8 +148,6 @@ def add_route(session: Session, short_name: str = "7", long_name: str = "Harbour
 def take_to_stage(session: Session, project, planner: User, stage: str, today=None):
     """Walk a project through every step up to ``stage`` the way planners and departments
     would, so a test starts where its story does."""
-    from transitreq.models import utc_now
-    from transitreq.services import projects
 
     today = today or utc_now().date()
     order = ["approved", "site_survey", "coordination", "construction", "in_service"]
@@ -176,3 +179,40 @@ def take_to_stage(session: Session, project, planner: User, stage: str, today=No
         projects.put_in_service(session, project.id, v(), planner)
     session.refresh(project)
     return project
+
+
+def log_in_as(client, user: User) -> None:
+    """Log ``user`` (made earlier, with the test password) in through the real login form."""
+
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"email": user.email, "password": STAFF_PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 303
+
+
+def version_of(session: Session, row) -> int:
+    """The version a form about ``row`` would carry now (projects and requests alike)."""
+    session.refresh(row)
+    return row.version
+
+
+def count_queries(engine):
+    """Record every statement ``engine`` runs from now on: (the list, a function that stops)."""
+    from sqlalchemy import event
+
+    counted: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args) -> None:
+        counted.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    return counted, lambda: event.remove(engine, "before_cursor_execute", before)
+
+
+EXTERNAL_ASSET = re.compile(
+    r"<(?:script[^>]+src|link[^>]+href)\s*=\s*[\"'](?:https?:)?//", re.IGNORECASE
+)
+
+
+ANY_ABSOLUTE_URL_IN_CODE = re.compile(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/[^\"'\s]*\.(?:js|css)")

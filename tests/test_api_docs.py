@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.test_resident_pages import _ANY_ABSOLUTE_URL_IN_CODE, _EXTERNAL_ASSET
+from tests.factories import ANY_ABSOLUTE_URL_IN_CODE, EXTERNAL_ASSET
 from transitreq.web.openapi import API_VERSION
 
 _IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -80,8 +80,8 @@ def test_docs_page_loads_only_the_apps_own_assets(client):
     html = response.get_data(as_text=True)
     assert "swagger-ui-bundle.js" in html
     assert 'data-spec-url="/api/openapi.json"' in html
-    assert not _EXTERNAL_ASSET.findall(html)
-    assert not _ANY_ABSOLUTE_URL_IN_CODE.findall(html)
+    assert not EXTERNAL_ASSET.findall(html)
+    assert not ANY_ABSOLUTE_URL_IN_CODE.findall(html)
     # No inline script: the page works under the Content-Security-Policy without a nonce.
     assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", html)
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)

@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from tests.conftest import reconfigure
+from tests.factories import (
+    add_service_area,
+)
 from transitreq import create_app, migrate
 from transitreq.models import Stop, StopRequest
 from transitreq.web.security import content_security_policy, tile_source
@@ -57,9 +61,13 @@ def test_only_our_own_inline_scripts_may_run(client):
     assert "default-src 'self'" in policy
     assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
     html = first.get_data(as_text=True)
-    inline_scripts = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+    # Data blocks (the map's JSON configuration) are never run, so they need no nonce.
+    inline_scripts = re.findall(
+        r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")([^>]*)>", html
+    )
     assert inline_scripts
     assert all(f'nonce="{nonce}"' in attributes for attributes in inline_scripts)
+    assert '<script type="application/json" id="map-config">' in html
     assert nonce not in second.headers["Content-Security-Policy"]
 
 
@@ -108,11 +116,11 @@ def test_title_limit_beyond_the_column_stops_the_app_at_start(tmp_path):
 
 
 def test_tracking_links_use_the_public_url_when_set(app, app_session, client):
-    from tests.factories import add_service_area, file_request
+    from tests.factories import file_request
 
     add_service_area(app_session)
     filed = file_request(app_session)
-    app.config["PUBLIC_URL"] = "https://stops.city.example/"
+    reconfigure(app, PUBLIC_URL="https://stops.city.example/")
     body = client.get(f"/api/requests/{filed.reference}").get_json()
     assert body["tracking_url"] == f"https://stops.city.example/requests/{filed.reference}"
 
@@ -170,7 +178,7 @@ def test_project_and_mail_settings_are_checked_at_start(tmp_path, setting, value
 
 def test_project_settings_reach_every_session(tmp_path):
     from transitreq.models import MilestoneKind
-    from transitreq.services.project_settings import settings_of
+    from transitreq.services.context import settings_of
 
     app = create_app(
         {
@@ -186,10 +194,10 @@ def test_project_settings_reach_every_session(tmp_path):
     finally:
         session.close()
         app.extensions["transitreq.engine"].dispose()
-    assert settings.required_sign_offs == ("Fire brigade", "Landscaping")
-    assert settings.due_days[MilestoneKind.SITE_SURVEY] == 10
-    assert settings.due_days[MilestoneKind.LAUNCH] == 400
-    assert settings.due_days[MilestoneKind.SIGN_OFF] == 60  # not named: the default
+    assert settings.projects.required_sign_offs == ("Fire brigade", "Landscaping")
+    assert settings.projects.due_days[MilestoneKind.SITE_SURVEY] == 10
+    assert settings.projects.due_days[MilestoneKind.LAUNCH] == 400
+    assert settings.projects.due_days[MilestoneKind.SIGN_OFF] == 60  # not named: the default
 
 
 def test_an_unknown_time_zone_stops_the_app_at_start(tmp_path):
@@ -204,5 +212,51 @@ def test_a_negative_proxy_count_stops_the_app_at_start(tmp_path):
     with pytest.raises(ValueError, match="PROXY_COUNT must be 0 or more"):
         create_app(
             {"PROXY_COUNT": -1, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+            instance_path=str(tmp_path),
+        )
+
+
+def test_commands_refuse_an_old_schema_and_say_to_run_init_db(tmp_path):
+    """Every command but init-db and seed-demo used to migrate the schema first, even
+    create-user, so an operator could change a production schema without meaning to."""
+    from transitreq import create_app, migrate
+
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path}/old.db", "SECRET_KEY": "x"},
+        instance_path=str(tmp_path),
+    )
+    engine = app.extensions["transitreq.engine"]
+    migrate.upgrade(engine, "0007")
+    runner = app.test_cli_runner()
+    create_lea = [
+        "create-user",
+        "lea@city.example",
+        "--name",
+        "Lea",
+        "--role",
+        "admin",
+        "--password",
+        "a long enough password",
+    ]
+    refused = runner.invoke(args=create_lea)
+    assert refused.exit_code == 1
+    assert "is at revision 0007" in refused.output and "init-db" in refused.output
+    assert migrate.current_revision(engine) == "0007"
+    ready = runner.invoke(args=["init-db"])
+    assert ready.exit_code == 0 and migrate.current_revision(engine) == migrate.head_revision()
+    created = runner.invoke(args=create_lea)
+    assert created.exit_code == 0, created.output
+    engine.dispose()
+
+
+# Pinned when reviewing stop projects (issue 5): each failed before its fix.
+
+
+def test_a_time_zone_that_is_a_folder_of_zones_is_refused_by_name(tmp_path):
+    from transitreq import create_app
+
+    with pytest.raises(ValueError, match="TIMEZONE 'America' is not an IANA time zone"):
+        create_app(
+            {"TIMEZONE": "America", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
             instance_path=str(tmp_path),
         )

@@ -7,8 +7,10 @@ import re
 import pytest
 from geoalchemy2.shape import to_shape
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from tests.factories import (
+    CENTRAL_HELSINKI,
     RAILWAY_SQUARE,
     add_service_area,
     file_request,
@@ -16,14 +18,16 @@ from tests.factories import (
     offset,
     row_counts,
 )
-from transitreq.services.stop_requests import find_by_reference
+from transitreq.importers.demo_city import seed_demo_city
+from transitreq.models import Support
+from transitreq.services.requests.filing import find_by_reference
 
 pytestmark = pytest.mark.browser
 
 
 def _open_map(page: Page) -> None:
     page.goto(page.base_url + "/")
-    page.wait_for_function("window.transitreqMap !== undefined")
+    page.wait_for_function("() => window.transitreqMap !== undefined")
 
 
 def _screen_point(page: Page, lon: float, lat: float) -> tuple[float, float]:
@@ -143,23 +147,33 @@ def test_resident_files_with_keyboard_only(page, live_session):
 
 
 def test_resident_supports_nearby_request_instead_of_filing(page, live_session):
+    """The first click on "Support this instead" after typed coordinates counts: leaving the
+    field (its change event) once looked the pin up again and redrew the list under it."""
     add_service_area(live_session)
     existing = file_request(live_session, title="Stop at the old library")
     _open_map(page)
 
     page.fill("#coordinates", f"{RAILWAY_SQUARE.y + 0.001:.6f}, {RAILWAY_SQUARE.x:.6f}")
-    page.click("#place-pin")
+    page.press("#coordinates", "Enter")
+    expect(page.locator("#nearby-list > li")).to_have_count(1)
     page.get_by_role("button", name="Support this instead").click()
-    page.get_by_label("Your e-mail or phone").fill("neighbour@example.org")
+    page.wait_for_load_state("networkidle")
+    quick_form = page.locator(".quick-support")
+    expect(quick_form.get_by_label("Your e-mail or phone")).to_be_focused()
+    page.keyboard.type("neighbour@example.org")
+    quick_form.get_by_label("Your name").fill("Veikko")
+    quick_form.get_by_label("E-mail me when this stop makes progress").check()
     page.get_by_role("button", name=f"Support {existing.reference}").click()
 
     expect(page.locator(".flash-success")).to_contain_text("your support is counted")
     expect(page.locator("#supporter-count")).to_have_text("1")
     live_session.expire_all()
     assert find_by_reference(live_session, existing.reference).supporter_count == 1
+    support = live_session.scalars(select(Support)).one()
+    assert (support.name, support.notify_progress) == ("Veikko", True)
 
 
-def test_map_works_without_tiles_and_outside_pins_are_flagged(page, live_session):
+def test_map_works_without_tiles_and_outside_pins_are_flagged_with_a_way_back(page, live_session):
     add_service_area(live_session)
     existing = file_request(live_session, title="Stop at the old library")
     _open_map(page)
@@ -170,12 +184,38 @@ def test_map_works_without_tiles_and_outside_pins_are_flagged(page, live_session
     markers.first.click(force=True)
     expect(page.locator(".leaflet-popup-content")).to_contain_text(existing.reference)
 
-    page.get_by_label("Stop requests").uncheck()
+    # The layer switcher stays folded away until asked for, so it covers none of the map.
+    expect(page.get_by_label("Stop requests")).to_be_hidden()
+    # Opened from the keyboard, and used from it too.
+    page.get_by_role("button", name="Map layers").focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("Stop requests").focus()
+    page.keyboard.press("Space")
     expect(markers).to_have_count(0)
 
     page.fill("#coordinates", "61.500000, 23.800000")
     page.press("#coordinates", "Enter")
     expect(page.locator("#coordinates-status")).to_contain_text("outside the service area")
+
+    # Latitude and longitude swapped fly the map to the Indian Ocean; the way back is offered.
+    page.fill("#coordinates", f"{RAILWAY_SQUARE.x:.6f}, {RAILWAY_SQUARE.y:.6f}")
+    page.press("#coordinates", "Enter")
+    expect(page.locator("#coordinates-status")).to_contain_text("look swapped")
+    middle = [CENTRAL_HELSINKI.centroid.y, CENTRAL_HELSINKI.centroid.x]
+    shows_the_area = "(middle) => window.transitreqMap.getBounds().contains(middle)"
+    assert not page.evaluate(shows_the_area, middle)
+    page.get_by_role("button", name="Back to the city").click()
+    page.wait_for_function(shows_the_area, arg=middle)
+    expect(page.locator("#coordinates")).to_have_value("")
+    expect(page.locator(".leaflet-marker-icon")).to_have_count(0)
+    expect(page.locator("#coordinates-status")).to_contain_text("The map shows the city again")
+
+    # Numbers nowhere on Earth say so and leave the map where it is.
+    centre = page.evaluate("window.transitreqMap.getCenter()")
+    page.fill("#coordinates", "95.1, 24.9")
+    page.press("#coordinates", "Enter")
+    expect(page.locator("#coordinates-status")).to_contain_text("Latitude goes from -90 to 90")
+    assert page.evaluate("window.transitreqMap.getCenter()") == centre
 
 
 def test_hostile_title_shows_as_text_and_runs_nothing(page, live_session):
@@ -205,5 +245,93 @@ def test_changed_typed_coordinates_never_file_at_the_old_pin(page, live_session)
     page.click("#submit-request")
 
     expect(page.locator("#form-errors")).to_contain_text("decimal latitude and longitude")
+    # The summary takes focus, so it is read first.
+    expect(page.locator("#form-errors")).to_be_focused()
     live_session.expire_all()
     assert row_counts(live_session)["stop_requests"] == 0
+
+
+def _tab_stops_to(page: Page, element_id: str, limit: int = 30) -> list[dict]:
+    """Each element the Tab key stops at on its way to ``element_id``: tag, classes, name."""
+    stops = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(
+            """() => { const e = document.activeElement;
+                       return {id: e.id, tag: e.tagName.toLowerCase(),
+                               classes: String(e.className.baseVal ?? e.className),
+                               name: (e.getAttribute('aria-label') || e.getAttribute('alt') ||
+                                      e.getAttribute('title') ||
+                                      (e.labels && e.labels.length ? e.labels[0].textContent : '')
+                                      || e.textContent || '').trim()}; }"""
+        )
+        stops.append(stop)
+        if stop["id"] == element_id:
+            return stops
+    raise AssertionError(f"#{element_id} not reached in {limit} presses: {stops}")
+
+
+def test_keyboard_skips_to_the_form_and_passes_the_map_in_one_stop(page, live_session):
+    """A city's worth of stops, lines and clustered requests once made 100 Tab presses between
+    the top of the page and the form, each an unnamed shape; the skip link led to the map."""
+    seed_demo_city(live_session)
+    _open_map(page)
+    page.wait_for_load_state("networkidle")
+    shapes = "#map_city .map-cluster, #map_city path.stop-marker, #map_city path.request-marker"
+    assert page.locator(shapes).count() > 20
+
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip to the request form")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    # The form's first field: finding the place by name.
+    expect(page.locator("#place-query")).to_be_focused()
+
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    stops = _tab_stops_to(page, "coordinates")
+    in_the_map = [
+        stop for stop in stops if stop["tag"] in ("path", "img") or "leaflet" in stop["classes"]
+    ]
+    names = [(stop["tag"], stop["name"]) for stop in stops]
+    map_at = [stop["id"] for stop in stops].index("map_city")
+    # The header: the skip link, the home link and one button per language.
+    assert [name for _, name in names[:map_at]] == [
+        "Skip to the request form",
+        "⬤ transitreq",
+        "English",
+        "简体中文",
+    ], names
+    # The map is one stop, then its zoom and layer controls, then the form.
+    assert len(stops) - map_at <= 8, names
+    assert [stop for stop in stops[:-1] if not stop["name"]] == []
+    assert {stop["tag"] for stop in in_the_map} <= {"div", "a"}, in_the_map
+    assert stops[map_at]["name"] == "Map: arrow keys move it, plus and minus zoom"
+
+
+def test_keyboard_places_the_pin_at_the_centre_of_the_map(page, live_session):
+    add_service_area(live_session)
+    existing = file_request(live_session, title="Stop at the old library")
+    _open_map(page)
+    _tab_to(page, "map_city")
+    expect(page.get_by_role("application", name="Map: arrow keys move it")).to_be_focused()
+    # A cross marks where Enter will put the pin while the keyboard is on the map.
+    expect(page.locator("#map_city")).to_have_class(re.compile("keyboard-on-map"))
+
+    # Zoomed in to the streets and moved a little east, the way the keys do it.
+    for key in ("+", "+", "+", "ArrowRight"):
+        page.evaluate("window.transitreqMap.once('moveend', () => { window.moved = true; })")
+        page.keyboard.press(key)
+        page.wait_for_function("() => window.moved === true")
+        page.evaluate("window.moved = false")
+    assert page.evaluate("window.transitreqMap.getZoom()") == 16
+    centre = page.evaluate("window.transitreqMap.getCenter()")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#coordinates-status")).to_contain_text("Pin placed")
+    expect(page.locator("#coordinates")).to_have_value(f"{centre['lat']:.6f}, {centre['lng']:.6f}")
+    expect(page.locator("#nearby-list > li")).to_have_count(1)
+    expect(page.locator("#nearby-list > li")).to_contain_text(existing.reference)
+    # The map keeps the focus; the pin is not a Tab stop of its own.
+    expect(page.locator("#map_city")).to_be_focused()
+    expect(page.locator(".leaflet-marker-icon")).to_have_attribute("tabindex", "-1")

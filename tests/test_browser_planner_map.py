@@ -10,18 +10,17 @@ from playwright.sync_api import Page, expect
 from shapely.geometry import Point
 from sqlalchemy import update
 
+from tests.browser import open_planner_map
 from tests.factories import (
     RAILWAY_SQUARE,
-    STAFF_PASSWORD,
     add_service_area,
-    add_user,
     file_request,
     geodesic_m,
     offset,
 )
 from transitreq.models import RequestStatus, StopRequest
-from transitreq.services.evaluation import evaluate_site
-from transitreq.services.stop_requests import find_by_reference, support_request
+from transitreq.services.analysis.evaluation import evaluate_site
+from transitreq.services.requests.filing import find_by_reference, support_request
 
 pytestmark = pytest.mark.browser
 
@@ -53,16 +52,6 @@ def _file_requests(session) -> list[StopRequest]:
     return filed
 
 
-def _log_in(page: Page, session) -> None:
-    planner = add_user(session, "planner")
-    page.goto(page.base_url + "/planning/")
-    page.fill("#email", planner.email)
-    page.fill("#password", STAFF_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/planning/")
-    page.wait_for_function("window.transitreqLayers !== undefined")
-
-
 def _marker_count(page: Page) -> int:
     return page.evaluate("window.transitreqLayers.requests.getLayers().length")
 
@@ -75,24 +64,26 @@ def test_planner_filters_the_queue_opens_a_request_from_the_map_and_approves_it(
     chosen = filed[1]
     support_request(live_session, chosen.reference, "fan1@example.org")
     support_request(live_session, chosen.reference, "fan2@example.org")
-    _log_in(page, live_session)
+    open_planner_map(page, live_session)
 
     rows = page.locator("#queue-table tbody tr")
     expect(rows).to_have_count(len(filed))
-    page.wait_for_function(f"window.transitreqLayers.requests.getLayers().length === {len(filed)}")
+    page.wait_for_function(
+        f"() => window.transitreqLayers.requests.getLayers().length === {len(filed)}"
+    )
 
     # Filtering the table filters the map with it.
     page.get_by_label("Under review").check()
     expect(rows).to_have_count(2)
     expect(page.locator("#queue-count")).to_contain_text("2 requests match")
-    page.wait_for_function("window.transitreqLayers.requests.getLayers().length === 2")
+    page.wait_for_function("() => window.transitreqLayers.requests.getLayers().length === 2")
     for row in rows.all():
         expect(row).to_contain_text("Under review")
     page.fill("#q", "number 3")
     page.click("#apply-filters")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(filed[3].reference)
-    page.wait_for_function("window.transitreqLayers.requests.getLayers().length === 1")
+    page.wait_for_function("() => window.transitreqLayers.requests.getLayers().length === 1")
     assert _marker_count(page) == 1
     page.fill("#q", "")
     page.click("#apply-filters")
@@ -106,7 +97,7 @@ def test_planner_filters_the_queue_opens_a_request_from_the_map_and_approves_it(
         "([lat, lon]) => window.transitreqMap.setView([lat, lon], 17, {animate: false})",
         [location.y, location.x],
     )
-    page.wait_for_function("window.transitreqLayers.requests.getLayers().length >= 1")
+    page.wait_for_function("() => window.transitreqLayers.requests.getLayers().length >= 1")
     page.wait_for_timeout(600)
     box = page.locator("#map_planner").bounding_box()
     point = page.evaluate(
@@ -117,7 +108,7 @@ def test_planner_filters_the_queue_opens_a_request_from_the_map_and_approves_it(
 
     summary = page.locator("#summary-figures")
     expect(summary).to_be_visible()
-    settings = live_app.extensions["transitreq.evaluation_settings"]
+    settings = live_app.extensions["transitreq.settings"].evaluation
     evaluation = evaluate_site(live_session, location, settings)
     expect(page.locator("#summary-title")).to_have_text(chosen.title)
     expect(summary).to_contain_text(f"{evaluation.score.total:.1f} / 100")
@@ -132,7 +123,7 @@ def test_planner_filters_the_queue_opens_a_request_from_the_map_and_approves_it(
     # From the map's summary to the review page, where the planner moves the stop and approves.
     page.get_by_role("link", name="Open the review page").click()
     expect(page.locator("#request-title")).to_have_text(chosen.title)
-    page.wait_for_function("window.reviewPin !== undefined")
+    page.wait_for_function("() => window.reviewPin !== undefined")
     pin = page.locator(".leaflet-marker-icon").first
     pin.scroll_into_view_if_needed()
     pin_box = pin.bounding_box()

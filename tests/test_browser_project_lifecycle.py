@@ -8,22 +8,22 @@ from datetime import timedelta
 
 import pytest
 from geoalchemy2.shape import from_shape
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from shapely.geometry import MultiLineString
 
+from tests.browser import log_in
 from tests.factories import (
     PNG_PIXEL,
     RAILWAY_SQUARE,
-    STAFF_PASSWORD,
     add_service_area,
     add_user,
     file_request,
     offset,
 )
+from transitreq.config import default_settings
 from transitreq.models import ProjectStage, RequestStatus, Route, utc_now
-from transitreq.services.project_settings import DEFAULT_SIGN_OFFS
-from transitreq.services.projects import describe_launch
-from transitreq.services.stop_requests import find_by_reference
+from transitreq.sentences import describe_launch
+from transitreq.services.requests.filing import find_by_reference
 
 pytestmark = pytest.mark.browser
 
@@ -44,20 +44,13 @@ def _route_passing_by(session) -> None:
     session.commit()
 
 
-def _log_in(page: Page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("#email", email)
-    page.fill("#password", STAFF_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
 def _department_signs_off(browser: Browser, base_url: str, email: str, department: str) -> None:
     """A member of the department, in a browser session of their own, approves its sign-off."""
     context = browser.new_context()
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    _log_in(page, base_url, email)
+    log_in(page, email, base_url)
     expect(page).to_have_url(f"{base_url}/departments/")
     expect(page.locator("h1")).to_have_text(f"Sign-offs for {department}")
     cards = page.locator(".sign-off-card")
@@ -83,14 +76,14 @@ def test_a_stop_goes_from_approval_to_service_through_the_pages(page, browser, l
             email=f"{name.lower().replace(' ', '-')}@city.example",
             department=name,
         )
-        for name in DEFAULT_SIGN_OFFS
+        for name in default_settings().projects.required_sign_offs
     }
     base_url = page.base_url
     today = utc_now().date()
     service_start = today + timedelta(days=7)
 
     # The planner approves the request on its review page and lands on the new project.
-    _log_in(page, base_url, planner.email)
+    log_in(page, planner.email, base_url)
     page.goto(f"{base_url}/planning/requests/{stop_request.reference}")
     page.click("#approve-submit")
     expect(page.locator(".flash-success")).to_contain_text("Approved")
@@ -131,7 +124,20 @@ def test_a_stop_goes_from_approval_to_service_through_the_pages(page, browser, l
     page.fill("#service-start", service_start.isoformat())
     page.click("#launch-submit")
     expect(page.locator("#launch")).to_contain_text("Route 7 from")
-    page.click("#service-submit")
+    # Not before its first day: the planner is told it opens by itself then.
+    expect(page.locator("#service-submit")).to_be_disabled()
+    expect(page.locator("#blockers-in_service")).to_contain_text("enters service by itself")
+    visitor = browser.new_context()
+    resident = visitor.new_page()
+    resident.goto(f"{base_url}/requests/{stop_request.reference}")
+    expect(resident.locator("#main")).to_contain_text("Service planned to start on")
+    expect(resident.locator(".reference-line .status-badge")).not_to_have_text("Stop in service")
+    visitor.close()
+    # The first day moved to today: the next view opens the stop, without a click.
+    service_start = today
+    page.get_by_label("Route 7").check()
+    page.fill("#service-start", service_start.isoformat())
+    page.click("#launch-submit")
     expect(page.locator("#project-stage")).to_have_text("In service")
 
     live_session.expire_all()

@@ -9,7 +9,7 @@ from shapely.geometry import Point
 
 from tests.factories import STAFF_PASSWORD, add_service_area, add_user, file_request, geodesic_m
 from transitreq.models import RequestStatus
-from transitreq.services.stop_requests import find_by_reference
+from transitreq.services.requests.filing import find_by_reference
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def test_planner_drags_the_stop_pin_and_approves_there(page, live_session):
     page.get_by_role("button", name="Log in").click()
     page.goto(review_url)
     expect(page.locator("#request-title")).to_have_text("Stop for the senior housing")
-    page.wait_for_function("window.reviewPin !== undefined")
+    page.wait_for_function("() => window.reviewPin !== undefined")
 
     pin = page.locator(".leaflet-marker-icon").first
     pin.scroll_into_view_if_needed()
@@ -53,4 +53,4 @@ def test_planner_drags_the_stop_pin_and_approves_there(page, live_session):
 
     page.goto(f"{page.base_url}/requests/{stop_request.reference}")
     expect(page.locator("#timeline")).to_contain_text("Approved")
-    expect(page.locator("#decision")).to_contain_text("a new stop is planned")
+    expect(page.locator("#decision")).to_contain_text("new stop is planned")

@@ -11,15 +11,19 @@ from html.parser import HTMLParser
 import pytest
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point, box
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
 from tests.factories import (
     RAILWAY_SQUARE,
+    add_route,
     add_service_area,
     add_user,
+    approve_request,
     file_request,
     log_in,
     offset,
+    take_to_stage,
+    version_of,
 )
 from transitreq.errors import ValidationFailed
 from transitreq.models import (
@@ -32,15 +36,16 @@ from transitreq.models import (
     StopRequest,
     utc_now,
 )
-from transitreq.services import decisions
-from transitreq.services.dashboard import (
+from transitreq.services.projects import stages as projects
+from transitreq.services.projects.plan import department_named
+from transitreq.services.reports.dashboard import (
     OUTSIDE_DISTRICTS,
     DashboardQuery,
     Median,
     chart_months,
     dashboard,
 )
-from transitreq.services.project_plan import department_named
+from transitreq.services.requests import decisions
 
 DASHBOARD = "/planning/dashboard/"
 WEST = box(24.90, 60.150, RAILWAY_SQUARE.x, 60.190)
@@ -493,7 +498,6 @@ def test_dashboard_is_for_planners_only(client, app_session):
 def test_the_district_filter_finds_its_rows_through_the_spatial_index(
     app_session, town, model, index
 ):
-    from sqlalchemy import select
 
     from tests.databases import assert_uses_spatial_index
     from transitreq.geo.request_filters import in_district
@@ -501,3 +505,62 @@ def test_the_district_filter_finds_its_rows_through_the_spatial_index(
     statement = select(model.id).where(in_district(app_session, "West", model.location))
     assert_uses_spatial_index(app_session, statement, index)
     assert len(app_session.scalars(statement).all()) > 0
+
+
+# Pinned when reviewing stop projects (issue 5): each failed before its fix.
+
+
+@pytest.fixture
+def planner(session):
+    add_service_area(session)
+    add_route(session, "7")
+    return add_user(session, "planner")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "end=9999-12-31",
+        "start=9999-12-01",
+        "start=0001-01-01&end=0001-01-31",
+    ],
+)
+def test_dashboard_dates_at_the_ends_of_the_calendar_are_refused_by_name(
+    client, app_session, query
+):
+    log_in(client, app_session)
+
+    response = client.get(f"/planning/dashboard/?{query}")
+
+    assert response.status_code == 422
+    field = query.split("=")[0]
+    assert f'id="{field}-error"' in response.get_data(as_text=True)
+
+
+def test_days_to_service_never_counts_before_the_approval_day_the_services_check(session, planner):
+    """In UTC-11 an approval at 05:00 UTC on 2 Mar is on 1 Mar in the city, so a first day of
+    service on 1 Mar is accepted; the dashboard must not then count it as -1 day."""
+    from datetime import UTC, date, datetime
+
+    from transitreq.config import default_settings
+    from transitreq.services.context import SETTINGS_KEY
+    from transitreq.services.reports.dashboard import DashboardQuery, Median, days_to_service
+
+    session.info[SETTINGS_KEY] = default_settings(TIMEZONE="Pacific/Pago_Pago")
+    try:
+        project = approve_request(session, planner)
+        project.created_at = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
+        session.commit()
+        first_day = date(2026, 3, 1)
+        take_to_stage(session, project, planner, "construction", today=first_day)
+        projects.finish_construction(
+            session, project.id, version_of(session, project), planner, first_day
+        )
+        projects.set_launch(
+            session, project.id, version_of(session, project), planner, ["7"], first_day
+        )
+        projects.put_in_service(session, project.id, version_of(session, project), planner)
+
+        assert days_to_service(session, DashboardQuery()) == Median(0.0, 1)
+    finally:
+        del session.info[SETTINGS_KEY]

@@ -26,8 +26,9 @@ from transitreq.errors import (
     ValidationFailed,
 )
 from transitreq.models import Audience, Event, RequestStatus, StopProject, StopRequest
-from transitreq.services import decisions
-from transitreq.services.stop_requests import find_by_reference, support_request
+from transitreq.sentences import event_text
+from transitreq.services.requests import decisions
+from transitreq.services.requests.filing import find_by_reference, support_request
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_approval_creates_a_project_at_the_chosen_site_and_takes_nearby_requests
         assert event.audience is Audience.PUBLIC
         assert (event.actor, event.user_id) == (planner.name, planner.id)
         assert event.note.endswith("Survey in spring.")
-    assert decided.reference in find_by_reference(session, near.reference).events[-1].note
+    assert decided.reference in event_text(find_by_reference(session, near.reference).events[-1])
     untouched = find_by_reference(session, far.reference)
     assert untouched.status is RequestStatus.SUBMITTED and untouched.project_id is None
 
@@ -113,7 +114,7 @@ def test_merge_carries_supporters_over_once_each_and_tells_the_resident(session,
     assert merged.merged_into_id == target.id
     [event] = _decision_events(merged)
     assert (event.kind, event.to_status, event.audience) == ("merged", "merged", Audience.PUBLIC)
-    assert target.reference in event.note
+    assert target.reference in event_text(event)
 
 
 def test_merge_refuses_itself_an_unknown_and_a_closed_target(session, planner):
@@ -145,7 +146,15 @@ def test_rejection_gives_the_public_reason_and_the_planners_words(session, plann
     rejected = find_by_reference(session, stop_request.reference)
     assert rejected.status is RequestStatus.REJECTED
     [event] = _decision_events(rejected)
-    assert event.note == "Too close to an existing stop. Rautatientori stop is 120 m away."
+    assert event_text(event) == "Too close to an existing stop. Rautatientori stop is 120 m away."
+    assert (event.facts, event.note) == (
+        {
+            "reason": "too_close_to_existing_stop",
+            # The words sent, kept: rewording the template later does not rewrite history.
+            "reason_words": {"en": "Too close to an existing stop", "zh_Hans": "离现有公交站太近"},
+        },
+        "Rautatientori stop is 120 m away.",
+    )
     assert event.audience is Audience.PUBLIC
     with pytest.raises(TransitionRefused):
         decisions.reject(session, rejected.reference, rejected.version, planner, "low_demand")
@@ -172,7 +181,7 @@ def test_question_and_answer_return_the_request_to_review(session, planner):
     asked = find_by_reference(session, stop_request.reference)
     assert asked.status is RequestStatus.NEEDS_INFO
     assert asked.open_question.question == "Which side of the road?"
-    assert asked.public_events[-1].note == "A planner asks: Which side of the road?"
+    assert event_text(asked.public_events[-1]) == "A planner asks: Which side of the road?"
 
     before = row_counts(session)
     for wrong in ("someone@example.org", "not a contact"):
@@ -193,7 +202,7 @@ def test_question_and_answer_return_the_request_to_review(session, planner):
         "resident",
         Audience.PUBLIC,
     )
-    assert "North side" not in event.note
+    assert "North side" not in event_text(event)
     with pytest.raises(TransitionRefused):
         decisions.answer_question(session, asked.reference, "aino@example.org", "Again.")
 
@@ -211,7 +220,7 @@ def test_internal_note_stays_off_the_public_timeline_and_stales_nobody(session, 
         "internal_note",
         Audience.INTERNAL,
     )
-    assert all("operator" not in event.note for event in noted.public_events)
+    assert all("operator" not in event_text(event) for event in noted.public_events)
     decisions.reject(session, noted.reference, version, planner, "low_demand")
 
 

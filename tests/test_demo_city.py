@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from tests.factories import geodesic_m
 from transitreq.importers.demo_city import seed_demo_city
 from transitreq.models import Route, ServiceArea, Stop, StopRequest
-from transitreq.services.placement import check_in_service_area
-from transitreq.services.stop_requests import nearby_requests
+from transitreq.services.requests.filing import nearby_requests
+from transitreq.services.requests.placement import check_in_service_area
 
 
 def _snapshot(session):
@@ -84,7 +84,8 @@ def test_demo_projects_show_each_part_of_a_stops_way_to_service(session):
     library = projects["Riverside library"]
     assert [r.status for r in library.requests] == [RequestStatus.COMPLETED]
     assert library.launch_routes == ["1"] and library.service_start_date is not None
-    assert session.scalar(select(func.count(Feedback.id))) == 1
+    # Two residents' thanks on the stop in service.
+    assert session.scalar(select(func.count(Feedback.id))) == 2
     today = utc_now().date()
     late = [m.title for m in projects["Market square stop"].milestones if m.is_overdue(today)]
     assert "Sign-off: Bus operator" in late

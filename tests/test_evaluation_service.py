@@ -15,12 +15,13 @@ from tests.factories import (
     log_in,
     offset,
 )
+from transitreq.config import default_settings
 from transitreq.importers.demo_city import seed_demo_city
 from transitreq.models import RequestStatus
-from transitreq.services.evaluation import EvaluationSettings, evaluate_site
-from transitreq.services.scoring import ScoreWeights, score_site
-from transitreq.services.status_rules import move
-from transitreq.services.stop_requests import support_request
+from transitreq.services.analysis.evaluation import evaluate_site
+from transitreq.services.analysis.scoring import ScoreWeights, score_site
+from transitreq.services.requests.filing import support_request
+from transitreq.services.requests.rules import move
 
 
 def test_demand_counts_requests_and_supporters_within_300_m(session):
@@ -40,7 +41,7 @@ def test_demand_counts_requests_and_supporters_within_300_m(session):
     move(session, rejected, RequestStatus.REJECTED, actor="planner")
     session.commit()
 
-    demand = evaluate_site(session, RAILWAY_SQUARE, EvaluationSettings()).demand
+    demand = evaluate_site(session, RAILWAY_SQUARE, default_settings().evaluation).demand
 
     inside = [(filed, n) for filed, point, n in placed if geodesic_m(point, RAILWAY_SQUARE) <= 300]
     assert demand.requests == len(inside) == 3
@@ -79,7 +80,7 @@ def test_demo_city_site_between_two_stops_is_flagged_and_scored(session):
 
     # On Northgate Street, between two stops of line 7 about 450 m apart.
     site = Point(*_lon_lat(0, 1950))
-    evaluation = evaluate_site(session, site, EvaluationSettings())
+    evaluation = evaluate_site(session, site, default_settings().evaluation)
     (line_7,) = [route for route in evaluation.routes_passing_by if route.short_name == "7"]
     (spacing,) = [item for item in evaluation.spacing if item.route_id == line_7.route_id]
     assert spacing.previous_m + spacing.next_m == pytest.approx(spacing_total(session), rel=0.02)
@@ -106,7 +107,14 @@ def test_evaluate_api_returns_every_number_and_names_bad_parameters(client, app_
 
     lon, lat = _lon_lat(1000, 3050)
     body = client.get(f"/api/evaluate?lat={lat}&lon={lon}&radii=300,600").get_json()
-    assert [item["radius_m"] for item in body["catchments"]] == [300, 600]
+    # Each radius within a circle, then (the demo city has streets) along them.
+    measured = [(item["measure"], item["radius_m"]) for item in body["catchments"]]
+    assert measured == [
+        ("straight_line", 300),
+        ("straight_line", 600),
+        ("walk", 300),
+        ("walk", 600),
+    ]
     assert body["population_dataset"] == "Riverbend population (demo)"
     assert len(body["nearest_stops"]) == 5
     assert body["nearest_stops"][0]["distance_m"] <= body["nearest_stops"][-1]["distance_m"]
@@ -146,7 +154,7 @@ def test_evaluation_page_shows_the_numbers_and_the_score_explained(client, app_s
 
 def test_without_population_data_the_score_says_so(session):
     add_service_area(session)
-    evaluation = evaluate_site(session, RAILWAY_SQUARE, EvaluationSettings())
+    evaluation = evaluate_site(session, RAILWAY_SQUARE, default_settings().evaluation)
     assert evaluation.population_dataset is None
     assert "no population data" in evaluation.score.terms[0].label
     assert evaluation.score.terms[0].points == 0
@@ -193,6 +201,6 @@ def test_a_site_is_weighed_against_the_population_layer_that_covers_it(session):
     session.commit()
 
     demo_site = Point(*_lon_lat(0, 1950))
-    evaluation = evaluate_site(session, demo_site, EvaluationSettings())
+    evaluation = evaluate_site(session, demo_site, default_settings().evaluation)
     assert evaluation.population_dataset == "Riverbend population (demo)"
     assert evaluation.catchments[0].population > 1000

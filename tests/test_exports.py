@@ -39,9 +39,10 @@ from transitreq.models import (
     StopRequest,
     utc_now,
 )
-from transitreq.services import decisions, projects
-from transitreq.services.review_queue import QueueQuery, review_queue
-from transitreq.services.stop_requests import support_request
+from transitreq.services.analysis.queue import QueueQuery, review_queue
+from transitreq.services.projects import stages as projects
+from transitreq.services.requests import decisions
+from transitreq.services.requests.filing import support_request
 
 EXPORTS = "/planning/exports"
 WEST = box(24.90, 60.150, RAILWAY_SQUARE.x, 60.190)
@@ -293,7 +294,7 @@ def test_request_exports_follow_the_queue_filters(client, app_session, city, sub
     for params in REQUEST_FILTERS:
         with subtests.test(params=params):
             expected = [
-                row.reference for row in review_queue(app_session, _queue_query(params)).matches
+                row.reference for row in review_queue(app_session, _queue_query(params)).rows
             ]
             assert 0 < len(expected) < everyone, "each filter keeps some requests, not all"
             _, rows = _csv_rows(_get(client, "requests.csv", **params))
@@ -335,7 +336,8 @@ def test_formulas_in_titles_are_neutralised_in_csv_but_not_in_geojson(client, ap
     names = {row["name"] for row in project_rows}
     assert "'=Stop planned for site_survey" in names
     stops = list(csv.DictReader(io.StringIO(_get(client, "stops.txt").get_data(as_text=True))))
-    assert "'=Stop planned for site_survey" in {stop["stop_name"] for stop in stops}
+    # GTFS is read by programs, not spreadsheets: names go out exactly as stored.
+    assert "=Stop planned for site_survey" in {stop["stop_name"] for stop in stops}
     collection = json.loads(_get(client, "requests.geojson").get_data())
     assert set(FORMULA_TITLES) <= {f["properties"]["title"] for f in collection["features"]}
 
@@ -485,7 +487,7 @@ def test_gtfs_stops_are_every_project_planned_or_in_service(client, app_session,
     for stop in stops:
         project = stored[int(stop["stop_id"].removeprefix("TRQ-"))]
         site = to_shape(project.location)
-        assert stop["stop_name"] == _spreadsheet_text(project.name)
+        assert stop["stop_name"] == project.name
         assert abs(float(stop["stop_lat"]) - site.y) <= 1e-6
         assert abs(float(stop["stop_lon"]) - site.x) <= 1e-6
     by_id = {stop["stop_id"]: stop for stop in stops}
@@ -564,6 +566,9 @@ REFUSED_AS_JSON = (
     ("requests.geojson", {"status": "approved,bogus"}, "status"),
     ("projects.geojson", {"stage": "approved,demolished"}, "stage"),
 )
+# How the JSON error's message names each field: the queue's filters by their labels (as the
+# form shows them), the project filter by its parameter.
+NAMED_IN_MESSAGE = {"max_score": "“Score to”", "status": "“Status”", "stage": "stage"}
 
 
 def test_bad_filters_are_refused_with_422_naming_the_field(client, app_session, city, subtests):
@@ -575,7 +580,8 @@ def test_bad_filters_are_refused_with_422_naming_the_field(client, app_session, 
             assert response.content_type.startswith("text/html")
             page = response.get_data(as_text=True)
             assert 'role="alert"' in page
-            assert f'href="#{field}">{field}</a>' in page
+            # The summary links to the field, named by its label in the reader's language.
+            assert f'<a href="#{field}">' in page
             assert "<form" in page, "the page offers the form again"
     # GeoJSON is read by programs: they get the JSON error every API gives.
     for path, params, field in REFUSED_AS_JSON:
@@ -585,7 +591,7 @@ def test_bad_filters_are_refused_with_422_naming_the_field(client, app_session, 
             error = response.get_json()["error"]
             assert error["code"] == "validation_failed"
             assert error["field"] == field
-            assert field in error["message"]
+            assert NAMED_IN_MESSAGE[field] in error["message"]
 
 
 def test_exports_page_offers_every_export_with_the_queue_filters(client, app_session, city):

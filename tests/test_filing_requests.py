@@ -16,6 +16,7 @@ from tests.factories import (
     geodesic_m,
     row_counts,
 )
+from transitreq.config import default_settings
 from transitreq.errors import (
     InvalidCoordinates,
     NoServiceArea,
@@ -26,8 +27,7 @@ from transitreq.errors import (
 )
 from transitreq.geo.coordinates import point_from_lat_lon
 from transitreq.models import Audience, RequestStatus
-from transitreq.services.stop_requests import (
-    RequestLimits,
+from transitreq.services.requests.filing import (
     find_by_reference,
     submit_request,
 )
@@ -92,7 +92,9 @@ def test_over_long_description_message_says_the_limit(session):
     add_service_area(session)
     with pytest.raises(ValidationFailed) as refusal:
         submit_request(
-            session, draft(description="y" * 51), RequestLimits(description_max_chars=50)
+            session,
+            draft(description="y" * 51),
+            default_settings(DESCRIPTION_MAX_CHARS=50).requests,
         )
     assert "51 characters" in refusal.value.fields["description"]
     assert "50" in refusal.value.fields["description"]
@@ -179,3 +181,17 @@ def test_timestamps_are_utc_aware_on_both_backends(session):
     found = find_by_reference(session, filed.reference)
     assert found.created_at.utcoffset().total_seconds() == 0
     assert found.events[0].created_at.tzinfo is not None
+
+
+# Pinned when reviewing stop projects (issue 5): each failed before its fix.
+
+
+def test_a_contact_that_would_address_two_people_is_refused(session):
+    """ "a,b@example.org" is one contact to us but two recipients to a mail server."""
+    from transitreq.errors import ValidationFailed
+    from transitreq.services.requests.contacts import normalise_contact
+
+    for contact in ("a,b@example.org", "a;b@example.org", "Ann <ann@example.org>", '"a"@b.org'):
+        with pytest.raises(ValidationFailed, match="is not an e-mail address"):
+            normalise_contact(contact)
+    assert normalise_contact("Ann.Lee+bus@Example.org") == "ann.lee+bus@example.org"

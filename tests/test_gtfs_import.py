@@ -6,13 +6,9 @@ the importer; the small synthetic feeds are simple enough to count by hand.
 
 from __future__ import annotations
 
-import csv
-import io
 import zipfile
 from collections import Counter, defaultdict
 from datetime import date
-from functools import cache
-from pathlib import Path
 
 import pytest
 from geoalchemy2.shape import from_shape, to_shape
@@ -20,87 +16,29 @@ from shapely.geometry import Point
 from sqlalchemy import func, select
 
 from tests.factories import WGS84
+from tests.gtfs_feeds import (
+    DURING_THE_FEED,
+    HSL_SERVICE_DATE,
+    HSL_ZIP,
+    MINIMAL_FEED,
+    STOP_LON_LAT,
+    STOPS,
+    hsl,
+    hsl_departures_on_service_date,
+    hsl_main_pattern,
+    hsl_route,
+    hsl_stops_of_trip,
+    network,
+    with_cell,
+    without_column,
+    zip_feed,
+)
 from transitreq.errors import ImportFailed
 from transitreq.importers.demo_city import DEMO_FEED, seed_demo_city
 from transitreq.importers.gtfs import import_gtfs
-from transitreq.models import Route, RouteStop, Stop
-
-HSL_ZIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "helsinki" / "GTFS.zip"
-HSL_SERVICE_DATE = date(2022, 2, 22)
-WEEKDAY_COLUMNS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
+from transitreq.models import DatasetImport, Route, RouteStop, Stop
 
 # --- The Helsinki feed, read straight from its files --------------------------------------------
-
-
-@cache
-def hsl(filename: str) -> tuple[dict[str, str], ...]:
-    with zipfile.ZipFile(HSL_ZIP) as archive, archive.open(filename) as raw:
-        return tuple(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8-sig")))
-
-
-def clock_seconds(text: str) -> int:
-    hours, minutes, seconds = text.split(":")
-    return int(hours) * 3600 + int(minutes) * 60 + int(seconds)
-
-
-@cache
-def hsl_departures_on_service_date() -> dict[str, int]:
-    """trip_id -> departures on 22 February 2022, stepping through each frequency window."""
-    with zipfile.ZipFile(HSL_ZIP) as archive:
-        assert "calendar_dates.txt" not in archive.namelist(), "derivation assumes no exceptions"
-    day = HSL_SERVICE_DATE.strftime("%Y%m%d")
-    weekday = WEEKDAY_COLUMNS[HSL_SERVICE_DATE.weekday()]
-    running = {
-        row["service_id"]
-        for row in hsl("calendar.txt")
-        if row["start_date"] <= day <= row["end_date"] and row[weekday] == "1"
-    }
-    windows = defaultdict(list)
-    for row in hsl("frequencies.txt"):
-        windows[row["trip_id"]].append(row)
-    departures = {}
-    for trip in hsl("trips.txt"):
-        if trip["service_id"] not in running:
-            continue
-        count = 0 if windows[trip["trip_id"]] else 1
-        for window in windows[trip["trip_id"]]:
-            start, end = clock_seconds(window["start_time"]), clock_seconds(window["end_time"])
-            while start < end:
-                count += 1
-                start += int(window["headway_secs"])
-        departures[trip["trip_id"]] = count
-    return departures
-
-
-@cache
-def hsl_stops_of_trip() -> dict[str, tuple[str, ...]]:
-    calls = defaultdict(list)
-    for row in hsl("stop_times.txt"):
-        calls[row["trip_id"]].append((int(row["stop_sequence"]), row["stop_id"]))
-    return {trip_id: tuple(stop for _, stop in sorted(rows)) for trip_id, rows in calls.items()}
-
-
-def hsl_route(short_name: str, route_type: str) -> dict[str, str]:
-    (route,) = [
-        row
-        for row in hsl("routes.txt")
-        if row["route_short_name"] == short_name and row["route_type"] == route_type
-    ]
-    return route
-
-
-def hsl_main_pattern(route_id: str, direction_id: str) -> tuple[tuple[str, ...], str]:
-    """The (stops, shape) most departures use that day, asserting it is a clear winner."""
-    departures = hsl_departures_on_service_date()
-    by_pattern = Counter()
-    for trip in hsl("trips.txt"):
-        if (trip["route_id"], trip["direction_id"]) == (route_id, direction_id):
-            pattern = (hsl_stops_of_trip()[trip["trip_id"]], trip["shape_id"])
-            by_pattern[pattern] += departures.get(trip["trip_id"], 0)
-    (winner, most), (_, runner_up) = by_pattern.most_common(2)
-    assert most > runner_up, "choose a route whose main pattern needs no tie-break"
-    return winner
 
 
 def stored_pattern(session, route: Route, direction_id: int) -> tuple[str, ...]:
@@ -142,6 +80,15 @@ def test_operator_imports_the_helsinki_feed_with_every_stop_and_route(session):
     location = to_shape(stored.location)
     assert (location.x, location.y) == (float(first["stop_lon"]), float(first["stop_lat"]))
 
+    # As published, the feed has nothing to repair; its calendar (one Tuesday) has long ended.
+    assert [(g.code, g.severity.value, g.count) for g in summary.report.groups] == [
+        ("feed_expired", "info", 1)
+    ]
+    assert "service is measured on Tuesday 2022-02-22" in summary.report.lines()[1]
+    record = session.scalars(select(DatasetImport)).one()
+    assert (record.name, record.source, record.measured_on) == ("hsl", "GTFS.zip", HSL_SERVICE_DATE)
+    assert record.counts["stops"] == summary.stops
+
 
 def test_tram_4_and_the_busiest_interchange_carry_the_timetabled_service(session):
     import_gtfs(session, HSL_ZIP, "hsl")
@@ -179,94 +126,6 @@ def test_tram_4_and_the_busiest_interchange_carry_the_timetabled_service(session
 
 
 # --- Small synthetic feeds ----------------------------------------------------------------------
-
-STOPS = [
-    ["stop_id", "stop_code", "stop_name", "stop_lat", "stop_lon", "location_type"],
-    ["CENTRAL", "", "Central Station", "60.1712", "24.9414", "1"],
-    ["C1", "H001", "Central Station platform 1", "60.1710", "24.9410", "0"],
-    ["MKT", "H002", "Market Square", "60.1675", "24.9525", ""],
-    ["HRB", "H003", "Harbour", "60.1630", "24.9560", ""],
-]
-MINIMAL_FEED = {
-    "stops.txt": STOPS,
-    "routes.txt": [
-        ["route_id", "route_short_name", "route_long_name", "route_type", "route_color"],
-        ["R1", "1", "Central – Harbour", "3", "d1462f"],
-    ],
-    "trips.txt": [
-        ["route_id", "service_id", "trip_id", "direction_id"],
-        ["R1", "WEEKDAYS", "OUT", "0"],
-        ["R1", "WEEKDAYS", "BACK", "1"],
-        ["R1", "WEEKDAYS", "SHORT", "0"],
-    ],
-    "stop_times.txt": [
-        ["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"],
-        ["OUT", "08:00:00", "08:00:00", "C1", "1"],
-        ["OUT", "08:04:00", "08:04:00", "MKT", "2"],
-        ["OUT", "08:09:00", "08:09:00", "HRB", "3"],
-        ["BACK", "09:00:00", "09:00:00", "HRB", "1"],
-        ["BACK", "09:05:00", "09:05:00", "MKT", "2"],
-        ["BACK", "09:09:00", "09:09:00", "C1", "3"],
-        ["SHORT", "10:00:00", "10:00:00", "C1", "1"],
-        ["SHORT", "10:04:00", "10:04:00", "MKT", "2"],
-    ],
-    "calendar.txt": [
-        ["service_id", *WEEKDAY_COLUMNS, "start_date", "end_date"],
-        ["WEEKDAYS", "1", "1", "1", "1", "1", "0", "0", "20240101", "20240131"],
-    ],
-}
-# Where the synthetic stops are, as the test reads them from its own rows.
-STOP_LON_LAT = {row[0]: (float(row[4]), float(row[3])) for row in STOPS[1:]}
-
-
-def write_feed(folder: Path, changes: dict | None = None) -> Path:
-    """The minimal feed as .txt files; ``changes`` replaces a file's rows, or drops it (None)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for filename, rows in {**MINIMAL_FEED, **(changes or {})}.items():
-        if rows is not None:
-            with (folder / filename).open("w", encoding="utf-8", newline="") as handle:
-                csv.writer(handle).writerows(rows)
-    return folder
-
-
-def zip_feed(tmp_path: Path, changes: dict | None = None, name: str = "city.zip") -> Path:
-    folder = write_feed(tmp_path / f"{name}-files", changes)
-    archive_path = tmp_path / name
-    with zipfile.ZipFile(archive_path, "w") as archive:
-        for path in sorted(folder.iterdir()):
-            archive.write(path, path.name)
-    return archive_path
-
-
-def with_cell(rows: list[list[str]], row: int, column: str, value: str) -> list[list[str]]:
-    """A copy of a file's rows with one cell changed; ``row`` counts the header as row 1."""
-    changed = [list(values) for values in rows]
-    changed[row - 1][rows[0].index(column)] = value
-    return changed
-
-
-def without_column(rows: list[list[str]], column: str) -> list[list[str]]:
-    index = rows[0].index(column)
-    return [values[:index] + values[index + 1 :] for values in rows]
-
-
-def network(session) -> dict[str, list[tuple]]:
-    """Every stop, route and route stop with its id: equal snapshots mean nothing was touched."""
-    session.expire_all()
-    stops = session.scalars(select(Stop)).all()
-    routes = session.scalars(select(Route)).all()
-    calls = session.scalars(select(RouteStop)).all()
-    return {
-        "stops": sorted(
-            (s.id, s.feed, s.gtfs_stop_id, s.name, to_shape(s.location).wkt, s.trips_per_weekday)
-            for s in stops
-        ),
-        "routes": sorted(
-            (r.id, r.feed, r.gtfs_route_id, r.trips_per_weekday, to_shape(r.path).wkt)
-            for r in routes
-        ),
-        "route_stops": sorted((c.route_id, c.direction_id, c.sequence, c.stop_id) for c in calls),
-    }
 
 
 def test_reimporting_a_feed_replaces_it_and_leaves_other_feeds_alone(session, tmp_path):
@@ -409,75 +268,199 @@ def test_service_is_measured_on_the_busiest_weekday(session, tmp_path, calendar_
     if calendar_dates is not None:
         changes["calendar_dates.txt"] = calendar_dates
 
-    summary = import_gtfs(session, zip_feed(tmp_path, changes), "city")
+    summary = import_gtfs(session, zip_feed(tmp_path, changes), "city", today=DURING_THE_FEED)
     assert summary.service_date == expected
     assert summary.service_date.weekday() < 5
+    assert not summary.expired
+    assert summary.report.groups == []
+
+
+def test_an_expired_feed_is_measured_on_the_busiest_weekday_of_its_last_four_weeks(
+    session, tmp_path
+):
+    """EXTRA adds a trip on Tuesday 2 January and on Wednesday 24 January, the two busiest
+    weekdays. While the feed runs, the earlier wins the tie; once it has ended, only its last
+    four weeks of weekday service count (4 to 31 January: the Saturday service that runs on
+    to March does not move them), and the 24th is the busiest there."""
+    calendar = MINIMAL_FEED["calendar.txt"] + [
+        ["SATURDAYS", "0", "0", "0", "0", "0", "1", "0", "20240101", "20240302"],
+    ]
+    calendar_dates = [
+        ["service_id", "date", "exception_type"],
+        ["EXTRA", "20240102", "1"],
+        ["EXTRA", "20240124", "1"],
+    ]
+    trips = MINIMAL_FEED["trips.txt"] + [
+        ["R1", "EXTRA", "EXTRA-1", "0"],
+        ["R1", "SATURDAYS", "SAT-1", "0"],
+    ]
+    stop_times = MINIMAL_FEED["stop_times.txt"] + [
+        [trip_id, "12:00:00", "12:00:00", stop_id, str(sequence)]
+        for trip_id in ("EXTRA-1", "SAT-1")
+        for sequence, stop_id in enumerate(("C1", "HRB"), start=1)
+    ]
+    changes = {
+        "calendar.txt": calendar,
+        "calendar_dates.txt": calendar_dates,
+        "trips.txt": trips,
+        "stop_times.txt": stop_times,
+    }
+    feed = zip_feed(tmp_path, changes)
+
+    running = import_gtfs(session, feed, "city", today=DURING_THE_FEED)
+    assert (running.service_date, running.trips_per_weekday) == (date(2024, 1, 2), 4)
+    assert running.report.groups == []
+
+    ended = import_gtfs(session, feed, "city", today=date(2024, 3, 3))
+    assert (ended.service_date, ended.trips_per_weekday) == (date(2024, 1, 24), 4)
+    assert (ended.service_start, ended.service_end, ended.expired) == (
+        date(2024, 1, 1),
+        date(2024, 3, 2),
+        True,
+    )
+    (notice,) = ended.report.groups
+    assert (notice.code, notice.severity.value) == ("feed_expired", "info")
+    assert notice.examples[0].message == (
+        "the calendar ended on Saturday 2024-03-02, before today: service is measured on "
+        "Wednesday 2024-01-24, the busiest weekday of its last 4 weeks"
+    )
+    # The day before it ended, the feed was current and measured by the first rule.
+    last_day = import_gtfs(session, feed, "city", today=date(2024, 3, 2))
+    assert (last_day.service_date, last_day.expired) == (date(2024, 1, 2), False)
 
 
 # --- Refusals ------------------------------------------------------------------------------------
 
+CALLED = ", and trips call at this stop (stop_times.txt, row {})"
 REFUSALS = {
     "zip without stops.txt": (
         {"stops.txt": None},
         "city.zip: stops.txt is missing "
         "(a GTFS feed needs stops.txt, routes.txt, trips.txt, stop_times.txt)",
+        "missing_required_file",
     ),
     "stops.txt without a stop_lat column": (
         {"stops.txt": without_column(STOPS, "stop_lat")},
         "city.zip: stops.txt, field 'stop_lat': the column is missing",
+        "missing_required_column",
     ),
     "latitude with a decimal comma": (
         {"stops.txt": with_cell(STOPS, 3, "stop_lat", "60,17")},
-        "city.zip: stops.txt, row 3, field 'stop_lat': '60,17' is not a number",
+        "city.zip: stops.txt, row 3, field 'stop_lat': '60,17' is not a number" + CALLED.format(2),
+        "stop_without_location",
     ),
     "latitude that lost its decimal point": (
         {"stops.txt": with_cell(STOPS, 4, "stop_lat", "601675")},
-        "city.zip: stops.txt, row 4, field 'stop_lat': '601675' is not between -90 and 90",
+        "city.zip: stops.txt, row 4, field 'stop_lat': '601675' is not between -90 and 90"
+        + CALLED.format(3),
+        "stop_without_location",
     ),
     "latitude and longitude swapped": (
         {"stops.txt": with_cell(with_cell(STOPS, 5, "stop_lat", "124.95"), 5, "stop_lon", "60.1")},
         "city.zip: stops.txt, row 5, field 'stop_lat': '124.95' is not between -90 and 90 "
-        "(latitude and longitude swapped?)",
+        "(latitude and longitude swapped?)" + CALLED.format(4),
+        "stop_without_location",
     ),
     "latitude that is not a number at all": (
         {"stops.txt": with_cell(STOPS, 3, "stop_lat", "NaN")},
-        "city.zip: stops.txt, row 3, field 'stop_lat': 'NaN' is not a finite number",
+        "city.zip: stops.txt, row 3, field 'stop_lat': 'NaN' is not a finite number"
+        + CALLED.format(2),
+        "stop_without_location",
+    ),
+    "stop placed at 0, 0": (
+        {"stops.txt": with_cell(with_cell(STOPS, 4, "stop_lat", "0"), 4, "stop_lon", "0.0")},
+        "city.zip: stops.txt, row 4, field 'stop_lat': latitude 0, longitude 0 is a placeholder, "
+        "not a place" + CALLED.format(3),
+        "stop_without_location",
+    ),
+    "stop without coordinates": (
+        {"stops.txt": with_cell(with_cell(STOPS, 5, "stop_lat", ""), 5, "stop_lon", "")},
+        "city.zip: stops.txt, row 5, field 'stop_lat': is empty" + CALLED.format(4),
+        "stop_without_location",
     ),
     "stop time at an unknown stop": (
         {"stop_times.txt": with_cell(MINIMAL_FEED["stop_times.txt"], 6, "stop_id", "NOWHERE")},
         "city.zip: stop_times.txt, row 6, field 'stop_id': 'NOWHERE' is not a stop_id in stops.txt",
+        "foreign_key_violation",
     ),
     "stop time at a station rather than a platform": (
         {"stop_times.txt": with_cell(MINIMAL_FEED["stop_times.txt"], 2, "stop_id", "CENTRAL")},
         "city.zip: stop_times.txt, row 2, field 'stop_id': 'CENTRAL' is a station in stops.txt, "
         "not a stop",
+        "location_with_unexpected_stop_time",
     ),
     "trip of an unknown route": (
         {"trips.txt": with_cell(MINIMAL_FEED["trips.txt"], 3, "route_id", "R9")},
         "city.zip: trips.txt, row 3, field 'route_id': 'R9' is not a route_id in routes.txt",
+        "foreign_key_violation",
+    ),
+    "service defined twice, differently": (
+        {
+            "calendar.txt": MINIMAL_FEED["calendar.txt"]
+            + [["WEEKDAYS", "1", "1", "1", "1", "1", "0", "0", "20240101", "20241231"]]
+        },
+        "city.zip: calendar.txt, row 3, field 'service_id': 'WEEKDAYS' is already in row 2 with "
+        "different content (end_date: '20240131' there, '20241231' here)",
+        "duplicate_key",
+    ),
+    "one stop of a trip given twice, at different stops": (
+        {
+            "stop_times.txt": MINIMAL_FEED["stop_times.txt"]
+            + [["OUT", "08:09:00", "08:09:00", "MKT", "3"]]
+        },
+        "city.zip: stop_times.txt, row 10, field 'trip_id': 'OUT, 3' is already in row 4 with "
+        "different content (stop_id: 'HRB' there, 'MKT' here)",
+        "duplicate_key",
+    ),
+    "row shifted by an unquoted comma": (
+        {
+            "routes.txt": MINIMAL_FEED["routes.txt"]
+            + [["R2", "2", "Harbour", "Market", "3", "d1462f"]]
+        },
+        "city.zip: routes.txt, row 3: has 6 values but the header names 5 columns "
+        "(a value with an unquoted comma?)",
+        "invalid_row_length",
     ),
     "feed whose only location is a station": (
         {"stops.txt": STOPS[:2]},
         "city.zip: stops.txt: no stops (no row has location_type empty or 0)",
+        "empty_file",
     ),
     "feed without a calendar": (
         {"calendar.txt": None},
         "city.zip: calendar.txt or calendar_dates.txt is missing",
+        "missing_calendar_and_calendar_date_files",
+    ),
+    "feed that runs only at weekends": (
+        {
+            "calendar.txt": [
+                MINIMAL_FEED["calendar.txt"][0],
+                ["WEEKDAYS", "0", "0", "0", "0", "0", "1", "1", "20240101", "20240131"],
+            ]
+        },
+        "city.zip: no trip runs on a weekday (Monday to Friday) in calendar.txt or "
+        "calendar_dates.txt",
+        "no_service",
     ),
 }
 
 
-@pytest.mark.parametrize("changes, message", REFUSALS.values(), ids=REFUSALS.keys())
-def test_a_broken_feed_is_refused_and_the_loaded_one_stays(session, tmp_path, changes, message):
+@pytest.mark.parametrize("changes, message, notice", REFUSALS.values(), ids=REFUSALS.keys())
+def test_a_broken_feed_is_refused_and_the_loaded_one_stays(
+    session, tmp_path, changes, message, notice
+):
     import_gtfs(session, zip_feed(tmp_path / "good"), "city")
     before = network(session)
+    record_before = session.scalars(select(DatasetImport.id, DatasetImport.counts)).all()
 
     with pytest.raises(ImportFailed) as refusal:
         import_gtfs(session, zip_feed(tmp_path / "broken", changes), "city")
 
     assert str(refusal.value) == message
+    assert refusal.value.notice == notice
     assert "\n" not in str(refusal.value)
     assert network(session) == before
+    assert session.scalars(select(DatasetImport.id, DatasetImport.counts)).all() == record_before
 
 
 def test_a_text_file_named_like_a_zip_is_refused(session, tmp_path):
@@ -500,7 +483,13 @@ def test_operator_imports_a_feed_from_the_command_line(app, app_session, tmp_pat
 
     named = runner.invoke(args=["import-gtfs", str(feed), "--feed", "x"])
     assert named.exit_code == 0, named.output
-    assert "Feed 'x' loaded: 3 stops, 1 route, 3 departures on Monday 2024-01-01." in named.stdout
+    assert named.stdout.splitlines()[:4] == [
+        "Feed 'x' loaded: 3 stops, 1 route, 3 departures on Thursday 2024-01-04.",
+        "Report:",
+        "  info: feed_expired × 1",
+        "      calendar.txt: the calendar ended on Wednesday 2024-01-31, before today: service "
+        "is measured on Thursday 2024-01-04, the busiest weekday of its last 4 weeks",
+    ]
 
     by_file_name = runner.invoke(args=["import-gtfs", str(feed)])
     assert by_file_name.exit_code == 0, by_file_name.output
@@ -514,7 +503,8 @@ def test_the_command_line_names_the_problem_and_fails(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["import-gtfs", str(broken), "--feed", "x"])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "Error: city.zip: stops.txt, row 3, field 'stop_lat': '60,17' is not a number"
+        "Error: city.zip: stops.txt, row 3, field 'stop_lat': '60,17' is not a number, "
+        "and trips call at this stop (stop_times.txt, row 2)"
     )
 
 

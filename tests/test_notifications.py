@@ -1,12 +1,15 @@
 """Residents who asked to be told of progress get an e-mail at each public milestone.
 
 Every test here runs a real SMTP server (aiosmtpd) on 127.0.0.1 and reads what it received:
-who got which message, what it says, and that the link in it unsubscribes.
+who got which message, what it says, and that the link in it unsubscribes. Web requests and
+services only queue; `flask deliver-mail --once` (or its old name `send-notifications`) sends.
+How delivery copes with a failing server is in tests/test_mail_delivery.py.
 """
 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -23,53 +26,31 @@ from tests.factories import (
     log_in,
     offset,
     take_to_stage,
+    version_of,
 )
-from tests.smtp_server import Inbox, free_port
-from transitreq import create_app
+from tests.smtp_server import PUBLIC_URL, SilentServer, mail_app
 from transitreq.errors import StaleDecision, TransitionRefused, ValidationFailed
 from transitreq.models import OutboundEmail, StopRequest, Support, utc_now
-from transitreq.services import decisions, notifications, projects, sign_offs
-from transitreq.services.stop_requests import find_by_reference, support_request
+from transitreq.services.mail import notifications
+from transitreq.services.projects import sign_offs
+from transitreq.services.projects import stages as projects
+from transitreq.services.requests import decisions
+from transitreq.services.requests.filing import find_by_reference, support_request
 
-PUBLIC_URL = "https://stops.example"
 UNSUBSCRIBE_LINK = re.compile(r"https://stops\.example(/notifications/unsubscribe/\S+)")
-
-
-@pytest.fixture
-def inbox():
-    inbox = Inbox(free_port())
-    inbox.start()
-    yield inbox
-    inbox.stop()
 
 
 @pytest.fixture
 def app(database_url, tmp_path, inbox):
     """The suite's app, sending mail to the test's SMTP server; ``client`` and ``app_session``
     use this one in this module."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "tests-only-secret",
-            "TILE_URL": "",
-            "SERVER_NAME": "transitreq.test",
-            "RATELIMIT_ENABLED": False,
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": inbox.port,
-            "MAIL_SECURITY": "none",
-            "MAIL_FROM": "stops@city.example",
-            "MAIL_TIMEOUT_S": 3.0,
-            "PUBLIC_URL": PUBLIC_URL,
-        },
-        instance_path=str(tmp_path / "instance"),
-    )
+    app = mail_app(database_url, str(tmp_path / "instance"), inbox.port)
     yield app
     app.extensions["transitreq.engine"].dispose()
 
 
-def _send_notifications(app) -> str:
-    result = app.test_cli_runner().invoke(args=["send-notifications"])
+def _send_notifications(app, command: tuple[str, ...] = ("deliver-mail", "--once")) -> str:
+    result = app.test_cli_runner().invoke(args=list(command))
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -79,9 +60,14 @@ def _outbox(session) -> list[OutboundEmail]:
     return list(session.scalars(select(OutboundEmail).order_by(OutboundEmail.id)))
 
 
-def _version(session, project) -> int:
-    session.refresh(project)
-    return project.version
+def _deliver_receipts(app, inbox) -> None:
+    """Send what filing and supporting queued (receipts), so a test reads only what follows."""
+    _send_notifications(app)
+    inbox.clear()
+
+
+def _unsent(session) -> list[OutboundEmail]:
+    return [message for message in _outbox(session) if message.sent_at is None]
 
 
 def _approve_with_the_form(client, reference: str, note: str = ""):
@@ -106,25 +92,30 @@ def _support_with_the_form(client, reference: str, **fields):
     )
 
 
-def test_approval_on_the_review_form_emails_the_residents_who_asked(client, app_session, inbox):
+def test_approval_on_the_review_form_emails_the_residents_who_asked(
+    app, client, app_session, inbox
+):
     add_service_area(app_session)
     filed = file_request(app_session, reporter_contact="aino@example.org", notify_progress=True)
     ticked = _support_with_the_form(
         client, filed.reference, contact="Bo@Example.org", notify_progress="on"
     )
     assert ticked.status_code == 303
+    _deliver_receipts(app, inbox)
     log_in(client, app_session)
 
     approved = _approve_with_the_form(client, filed.reference, note="Works start in May.")
 
     assert approved.status_code == 303
-    # Delivered once the approval committed, before the planner's browser got its answer.
+    # The approval only queued them; the planner's request never talks to the mail server.
+    assert inbox.envelopes == []
+    assert "Sent 2," in _send_notifications(app)
     assert inbox.recipients == ["aino@example.org", "bo@example.org"]
     for message in inbox.messages:
         assert message["Subject"] == f"{filed.reference}: a new stop is approved"
         assert message["From"] == "Transit planning office <stops@city.example>"
         body = message.get_content()
-        assert "Approved: a new stop is planned here. Works start in May." in body
+        assert "A new stop is planned here. Works start in May." in body
         assert f"{PUBLIC_URL}/requests/{filed.reference}" in body
         assert UNSUBSCRIBE_LINK.search(body)
     assert all(outbound.sent_at is not None for outbound in _outbox(app_session))
@@ -153,14 +144,15 @@ def test_each_address_that_asked_is_written_to_once_and_nobody_else(app, app_ses
     # A phone supporter marked for news (as an import might): still no e-mail to a phone.
     app_session.add(Support(request=quiet, contact="0401234567", notify_progress=True))
     app_session.commit()
+    _deliver_receipts(app, inbox)
     notifications.unsubscribe(app_session, "dora@example.org")
     app_session.commit()
 
     decisions.approve(
         app_session, first.reference, first.version, planner, RAILWAY_SQUARE, link_radius_m=150
     )
-    assert inbox.envelopes == []  # a service call queues; delivery is the web layer's or cron's
-    output = _send_notifications(app)
+    assert inbox.envelopes == []  # a service call queues; delivery is `flask deliver-mail`'s
+    output = _send_notifications(app, ("send-notifications",))  # the old name still works
 
     assert "Sent 2" in output
     assert inbox.recipients == ["aino@example.org", "bo@example.org"]
@@ -176,7 +168,7 @@ def test_unsubscribe_link_asks_first_and_then_stops_every_progress_email(
     project = approve_request(app_session, planner, reporter_contact="aino@example.org")
     reference = project.requests[0].reference
     support_request(app_session, reference, "bo@example.org", notify_progress=True)
-    projects.start_survey(app_session, project.id, _version(app_session, project), planner)
+    projects.start_survey(app_session, project.id, version_of(app_session, project), planner)
     _send_notifications(app)
     (latest,) = [m for m in inbox.to("aino@example.org") if "site survey" in m["Subject"]]
     link = UNSUBSCRIBE_LINK.search(latest.get_content()).group(1)
@@ -197,9 +189,9 @@ def test_unsubscribe_link_asks_first_and_then_stops_every_progress_email(
     assert find_by_reference(app_session, reference).notify_progress is False
     inbox.clear()
     projects.record_survey(
-        app_session, project.id, _version(app_session, project), planner, utc_now().date(), "Ok."
+        app_session, project.id, version_of(app_session, project), planner, utc_now().date(), "Ok."
     )
-    projects.start_coordination(app_session, project.id, _version(app_session, project), planner)
+    projects.start_coordination(app_session, project.id, version_of(app_session, project), planner)
     _send_notifications(app)
     # Survey done and coordination: two milestones, both to the supporter only.
     assert inbox.recipients == ["bo@example.org", "bo@example.org"]
@@ -239,34 +231,35 @@ def test_internal_steps_send_nothing_and_their_words_reach_no_message(app, app_s
     add_service_area(app_session)
     planner = add_user(app_session, "planner")
     project = approve_request(app_session, planner, reporter_contact="aino@example.org")
-    projects.start_survey(app_session, project.id, _version(app_session, project), planner)
+    projects.start_survey(app_session, project.id, version_of(app_session, project), planner)
     projects.record_survey(
         app_session,
         project.id,
-        _version(app_session, project),
+        version_of(app_session, project),
         planner,
         utc_now().date(),
         SURVEY_FINDINGS,
     )
     projects.add_project_note(app_session, project.id, planner, INTERNAL_NOTE, public=False)
-    projects.start_coordination(app_session, project.id, _version(app_session, project), planner)
+    projects.start_coordination(app_session, project.id, version_of(app_session, project), planner)
     queued_for_public_steps = len(_outbox(app_session))
     landscaping = next(m for m in project.sign_offs if m.owner_name == "Landscaping")
 
     staff = department_staff(app_session, "Landscaping")
     sign_offs.decide_sign_off(
-        app_session, landscaping.id, _version(app_session, project), staff, "refuse", REFUSAL
+        app_session, landscaping.id, version_of(app_session, project), staff, "refuse", REFUSAL
     )
     sign_offs.reopen_sign_off(
-        app_session, landscaping.id, _version(app_session, project), planner, REOPEN
+        app_session, landscaping.id, version_of(app_session, project), planner, REOPEN
     )
     projects.set_due_date(
-        app_session, landscaping.id, _version(app_session, project), planner, None
+        app_session, landscaping.id, version_of(app_session, project), planner, None
     )
     _send_notifications(app)
 
     assert len(_outbox(app_session)) == queued_for_public_steps
     assert [message["Subject"].split(": ", 1)[1] for message in inbox.messages] == [
+        "your request is received",
         "a new stop is approved",
         "the site survey has begun",
         "the site has been surveyed",
@@ -277,11 +270,10 @@ def test_internal_steps_send_nothing_and_their_words_reach_no_message(app, app_s
         assert "MARKER" not in text
 
 
-def test_mail_server_down_keeps_the_message_until_send_notifications(
-    app, client, app_session, inbox
-):
+def test_mail_server_down_keeps_the_message_until_it_is_back(app, client, app_session, inbox):
     add_service_area(app_session)
     filed = file_request(app_session, reporter_contact="aino@example.org", notify_progress=True)
+    _deliver_receipts(app, inbox)
     log_in(client, app_session)
     inbox.stop()
 
@@ -290,19 +282,64 @@ def test_mail_server_down_keeps_the_message_until_send_notifications(
     assert approved.status_code == 303
     app_session.expire_all()
     assert find_by_reference(app_session, filed.reference).project is not None
-    (waiting,) = _outbox(app_session)
-    assert waiting.recipient == "aino@example.org" and waiting.sent_at is None
-    assert waiting.attempts == 1 and "cannot connect" in waiting.last_error
+    (waiting,) = _unsent(app_session)
+    assert waiting.recipient == "aino@example.org" and "approved" in waiting.subject
+    down = app.test_cli_runner().invoke(args=["deliver-mail", "--once"])
+    assert down.exit_code == 1
+    assert "Stopped: cannot use the mail server 127.0.0.1" in down.output
+    (waiting,) = _unsent(app_session)
+    # The server's absence is not the message's fault: no attempt counted, nothing leased.
+    assert (waiting.attempts, waiting.last_error, waiting.leased_until) == (0, None, None)
 
     inbox.start()
     output = _send_notifications(app)
 
-    assert "Sent 1, failed 0; 0 still waiting." in output
+    assert "Sent 1, to retry later 0, dead 0; 0 still waiting." in output
     assert inbox.recipients == ["aino@example.org"]
-    (sent,) = _outbox(app_session)
-    assert sent.sent_at is not None and sent.attempts == 2 and sent.last_error is None
+    assert _unsent(app_session) == []
+    sent = _outbox(app_session)[-1]
+    assert sent.sent_at is not None and sent.attempts == 0 and sent.last_error is None
     assert "Sent 0" in _send_notifications(app)
     assert len(inbox.envelopes) == 1
+
+
+def test_a_web_request_that_queues_mail_never_talks_to_the_mail_server(database_url, tmp_path):
+    """The worst server accepts the connection and never answers; the planner's approval still
+    answers at once, and only the delivery command waits out MAIL_TIMEOUT_S."""
+    silent = SilentServer()
+    silent.start()
+    # Had the request connected, it would have waited the whole MAIL_TIMEOUT_S for a greeting.
+    app = mail_app(database_url, str(tmp_path / "instance"), silent.port, MAIL_TIMEOUT_S=2.5)
+    session = app.extensions["transitreq.sessionmaker"]()
+    try:
+        client = app.test_client()
+        add_service_area(session)
+        filed = file_request(session, reporter_contact="aino@example.org", notify_progress=False)
+        # Asked for news after filing, so the only message is the approval's.
+        filed.notify_progress = True
+        session.commit()
+        log_in(client, session)
+
+        started = time.monotonic()
+        approved = _approve_with_the_form(client, filed.reference)
+        took_s = time.monotonic() - started
+
+        assert approved.status_code == 303
+        assert took_s < 2.5
+        assert silent.connections == 0
+        (queued,) = _outbox(session)
+        assert (queued.recipient, queued.sent_at, queued.attempts) == ("aino@example.org", None, 0)
+
+        result = app.test_cli_runner().invoke(args=["deliver-mail", "--once"])
+
+        assert result.exit_code == 1 and "timed out" in result.output
+        assert silent.connections == 1
+        (still,) = _outbox(session)
+        assert (still.sent_at, still.attempts, still.leased_until) == (None, 0, None)
+    finally:
+        session.close()
+        app.extensions["transitreq.engine"].dispose()
+        silent.stop()
 
 
 def test_a_milestone_refused_or_lost_to_a_race_queues_nothing(app, app_session, inbox):
@@ -313,18 +350,18 @@ def test_a_milestone_refused_or_lost_to_a_race_queues_nothing(app, app_session, 
 
     with pytest.raises(TransitionRefused):
         projects.start_construction(
-            app_session, project.id, _version(app_session, project), planner, utc_now().date()
+            app_session, project.id, version_of(app_session, project), planner, utc_now().date()
         )
     assert len(_outbox(app_session)) == before
 
     take_to_stage(app_session, project, planner, "construction")
     today = utc_now().date()
     projects.finish_construction(
-        app_session, project.id, _version(app_session, project), planner, today
+        app_session, project.id, version_of(app_session, project), planner, today
     )
     add_route(app_session)
     projects.set_launch(
-        app_session, project.id, _version(app_session, project), planner, ["7"], today
+        app_session, project.id, version_of(app_session, project), planner, ["7"], today
     )
     queued = len(_outbox(app_session))
     seen = project.requests[0].version  # the planner's view of the linked request

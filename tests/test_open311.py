@@ -16,11 +16,22 @@ import pytest
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select, text
 
-from tests.factories import RAILWAY_SQUARE, add_service_area, file_request, geodesic_m, row_counts
+from tests.conftest import reconfigure
+from tests.factories import (
+    RAILWAY_SQUARE,
+    add_service_area,
+    add_user,
+    approve_request,
+    count_queries,
+    file_request,
+    geodesic_m,
+    row_counts,
+    take_to_stage,
+)
 from transitreq import create_app
 from transitreq.models import ApiClient, RequestStatus, ServedGroup, StopRequest
-from transitreq.services.open311 import issue_api_key
-from transitreq.services.status_rules import move
+from transitreq.services.requests.open311 import issue_api_key
+from transitreq.services.requests.rules import move
 
 BASE = "/open311/v2"
 FORMATS = ("json", "xml")
@@ -378,7 +389,7 @@ def test_text_with_markup_travels_escaped_in_xml(client, app_session):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_required_api_key_is_checked_against_hashed_non_revoked_keys(app, client, app_session, fmt):
-    app.config["OPEN311_REQUIRE_API_KEY"] = True
+    reconfigure(app, OPEN311_REQUIRE_API_KEY=True)
     add_service_area(app_session)
     key = issue_api_key(app_session, "Helsinki Feedback")
     revoked = issue_api_key(app_session, "Retired app")
@@ -414,7 +425,7 @@ def test_cli_issues_a_key_once_and_stores_only_its_hash(app, client, app_session
     assert key_hash == hashlib.sha256(key.encode()).hexdigest()
     assert key not in key_hash
 
-    app.config["OPEN311_REQUIRE_API_KEY"] = True
+    reconfigure(app, OPEN311_REQUIRE_API_KEY=True)
     add_service_area(app_session)
     assert _post(client, api_key=key).status_code == 201
 
@@ -426,7 +437,7 @@ def test_cli_issues_a_key_once_and_stores_only_its_hash(app, client, app_session
 def test_cli_revokes_a_key_and_the_client_is_refused_from_then_on(app, client, app_session):
     runner = app.test_cli_runner()
     key = runner.invoke(args=["create-api-key", "Old kiosk app"]).output.strip().splitlines()[-1]
-    app.config["OPEN311_REQUIRE_API_KEY"] = True
+    reconfigure(app, OPEN311_REQUIRE_API_KEY=True)
     add_service_area(app_session)
     assert _post(client, api_key=key).status_code == 201
 
@@ -600,7 +611,7 @@ def test_bad_query_parameters_get_400_naming_them(client, app_session, query, na
 
 def test_jurisdiction_id_is_checked_when_configured(app, client, app_session):
     assert client.get(f"{BASE}/services.json?jurisdiction_id=anything").status_code == 200
-    app.config["OPEN311_JURISDICTION_ID"] = "helsinki.fi"
+    reconfigure(app, OPEN311_JURISDICTION_ID="helsinki.fi")
     assert client.get(f"{BASE}/services.json?jurisdiction_id=helsinki.fi").status_code == 200
     assert client.get(f"{BASE}/services.json").status_code == 200
     response = client.get(f"{BASE}/services.xml?jurisdiction_id=espoo.fi")
@@ -643,7 +654,6 @@ def test_request_filed_through_open311_is_followed_through_a_planner_decision(cl
     add_service_area(app_session)
     reference = _json(_post(client))[0]["service_request_id"]
 
-    assert reference in client.get("/").get_data(as_text=True)
     layer = client.get("/api/layers/requests").get_json()
     assert reference in [feature["id"] for feature in layer["features"]]
 
@@ -678,3 +688,116 @@ def test_request_filed_through_open311_is_followed_through_a_planner_decision(cl
     )
     tree = _xml(client.get(f"{BASE}/requests/{reference}.xml"))
     assert tree.find("request").findtext("status") == "closed"
+
+
+def test_updated_datetime_moves_with_every_public_step_of_the_stop_project(client, app_session):
+    """Pins pollers missing changes: updated_datetime stood still while the stop project went
+    through its public steps, so clients such as FixMyStreet never read them."""
+    from geoalchemy2.shape import to_shape as point_of
+
+    from tests.factories import add_user, take_to_stage
+    from transitreq.services.requests import decisions
+
+    add_service_area(app_session)
+    reference = _json(_post(client))[0]["service_request_id"]
+    planner = add_user(app_session, "planner")
+
+    def updated() -> datetime:
+        [record] = _json(client.get(f"{BASE}/requests/{reference}.json"))
+        return _iso_with_zone(record["updated_datetime"])
+
+    filed_at = updated()
+    stop_request = app_session.scalars(select(StopRequest)).one()
+    # A supporter is not a public change of the request: the time stays.
+    client.post(f"/api/requests/{reference}/supports", json={"contact": "bo@example.org"})
+    assert updated() == filed_at
+    project = decisions.approve(
+        app_session, reference, stop_request.version, planner, point_of(stop_request.location)
+    )
+    approved_at = updated()
+    assert approved_at >= filed_at
+    take_to_stage(app_session, project, planner, "site_survey")
+    app_session.refresh(project)
+    public_project_steps = [
+        event.created_at for event in project.events if event.audience.value == "public"
+    ]
+    assert updated() == max(public_project_steps).replace(microsecond=0)
+
+
+def test_every_media_url_a_client_sends_is_kept(client, app_session):
+    add_service_area(app_session)
+    links = ["https://photos.example.org/a.jpg", "https://photos.example.org/b.jpg"]
+    reference = _json(_post(client, media_url=links))[0]["service_request_id"]
+    stored = app_session.scalars(select(StopRequest)).one()
+    assert stored.media_urls == links
+    [record] = _json(client.get(f"{BASE}/requests/{reference}.json"))
+    assert record["media_url"] == links[0]
+    assert client.get(f"/api/requests/{reference}").get_json()["media_urls"] == links
+
+
+def test_a_client_with_its_own_key_has_its_own_limit_not_the_residents_one(database_url, tmp_path):
+    """Pins 25 keyed POSTs from one server getting 14 accepted then 429: the civic app shared
+    the residents' 20-writes-per-minute allowance of its address."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "tests-only-secret",
+            "SERVER_NAME": "transitreq.test",
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_WRITES": "3 per minute",
+            "OPEN311_KEY_RATELIMIT": "5 per hour",
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
+    session = app.extensions["transitreq.sessionmaker"]()
+    try:
+        add_service_area(session)
+        key = issue_api_key(session, "Helsinki Feedback")
+        other_key = issue_api_key(session, "Another app")
+        client = app.test_client()
+        server = {"REMOTE_ADDR": "203.0.113.9"}
+
+        def post(**changes):
+            data = {name: value for name, value in (VALID | changes).items() if value is not None}
+            return client.post(f"{BASE}/requests.json", data=data, environ_base=server)
+
+        keyed = [post(api_key=key).status_code for _ in range(6)]
+        assert keyed == [201] * 5 + [429]
+        # Another app on the same server counts on its own key; residents there on their own.
+        assert post(api_key=other_key).status_code == 201
+        anonymous = [post().status_code for _ in range(4)]
+        assert anonymous == [201, 201, 201, 429]
+        # A key that is not valid gets no allowance of its own.
+        assert post(api_key="guessed").status_code == 429
+    finally:
+        session.close()
+        app.extensions["transitreq.engine"].dispose()
+
+
+# Pinned when reviewing stop projects (issue 5): each failed before its fix.
+
+
+def _open311_list_queries(app, client, app_session, planner, projects_wanted: int) -> int:
+    existing = len(re.findall(r"service_request_id", client.get("/open311/v2/requests.json").text))
+    for _ in range(projects_wanted - existing):
+        take_to_stage(app_session, approve_request(app_session, planner), planner, "construction")
+    counted, stop = count_queries(app.extensions["transitreq.engine"])
+    try:
+        response = client.get("/open311/v2/requests.json")
+    finally:
+        stop()
+    assert response.status_code == 200
+    assert len(response.json) == projects_wanted
+    return len(counted)
+
+
+def test_open311_list_reads_stop_projects_in_a_fixed_number_of_queries(app, client, app_session):
+    add_service_area(app_session)
+    planner = add_user(app_session, "planner")
+
+    few = _open311_list_queries(app, client, app_session, planner, 2)
+    many = _open311_list_queries(app, client, app_session, planner, 7)
+
+    assert many == few

@@ -3,31 +3,23 @@ independent Shapely + pyproj computation (within 1 %), on both backends."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import shapely
 from shapely.geometry import box
 
-from tests import test_site_evaluation as evaluation_tests
 from tests.databases import assert_uses_spatial_index
 from tests.factories import RAILWAY_SQUARE, add_service_area, file_request, log_in, offset
+from tests.helsinki import GRID, POINTS, SETTINGS_AND_STATIONS, station_reach_m
 from tests.reference_data import UTM_35N, grid_extent, to_utm
-from tests.test_site_evaluation import GRID, POINTS
+from transitreq.config import default_settings
 from transitreq.geo import coverage
 from transitreq.geo.metric import BoundingBox
-from transitreq.services.evaluation import EvaluationSettings
-from transitreq.services.review_queue import (
-    QueueQuery,
-    coverage_gap_layer,
-    population_layer,
-    queue_statement,
-)
+from transitreq.services.analysis.layers import coverage_gap_layer, population_layer
+from transitreq.services.analysis.queue import QueueQuery, queue_statement
 
-# The Helsinki databases (loaded once per backend) and the reference readings, shared with the
-# evaluation tests.
-helsinki = evaluation_tests.helsinki
-helsinki_session = evaluation_tests.helsinki_session
-reference = evaluation_tests.reference
-SETTINGS = EvaluationSettings(metric_srid=UTM_35N)
+SETTINGS = default_settings(METRIC_SRID=UTM_35N).evaluation
 # Central Helsinki is served almost everywhere within 400 m, so smaller radii make real gaps.
 RADII_M = (100, 150, 400)
 
@@ -50,14 +42,21 @@ def _close(actual: float, expected: float) -> bool:
     return abs(actual - expected) <= max(0.01 * abs(expected), 1.0)
 
 
-def _covered(view_utm, stops, radius_m: float):
-    near = [utm for _, utm in stops if utm.distance(view_utm) <= radius_m]
-    return shapely.union_all([stop.buffer(radius_m, quad_segs=64) for stop in near])
+def _covered(view_utm, stops, radius_m: float, stations: set[str]):
+    """What existing stops serve: each stop the radius, a metro or rail station at least 800 m."""
+    circles = []
+    for stop, utm in stops:
+        reach_m = station_reach_m(stop, radius_m, stations)
+        if utm.distance(view_utm) <= reach_m:
+            circles.append(utm.buffer(reach_m, quad_segs=64))
+    return shapely.union_all(circles)
 
 
-def _expected_gap(units, stops, view: BoundingBox, kind: str, radius_m: float) -> float:
+def _expected_gap(
+    units, stops, view: BoundingBox, kind: str, radius_m: float, stations: set[str]
+) -> float:
     view_wgs84 = box(view.min_lon, view.min_lat, view.max_lon, view.max_lat)
-    covered = _covered(to_utm(view_wgs84), stops, radius_m)
+    covered = _covered(to_utm(view_wgs84), stops, radius_m, stations)
     total = 0.0
     for unit_wgs84, unit_utm, people in units:
         if not unit_wgs84.intersects(view_wgs84):
@@ -80,15 +79,21 @@ def units_both_ways():
     }
 
 
+@pytest.mark.parametrize("rules", list(SETTINGS_AND_STATIONS))
 @pytest.mark.parametrize("radius_m", RADII_M)
 @pytest.mark.parametrize("dataset", [GRID, POINTS])
 @pytest.mark.parametrize("view", BOXES, ids=["box0", "box1", "box2"])
 def test_coverage_gap_population_matches_an_independent_computation(
-    helsinki_session, reference, units_both_ways, dataset, view, radius_m
+    helsinki_session, reference, units_both_ways, dataset, view, radius_m, rules
 ):
-    layer = coverage_gap_layer(helsinki_session, view, radius_m, SETTINGS, dataset)
+    evaluation_settings, stations_reach_farther = SETTINGS_AND_STATIONS[rules]
+    settings = replace(SETTINGS, modes=evaluation_settings.modes)
+    stations = reference["stations"] if stations_reach_farther else set()
+    layer = coverage_gap_layer(helsinki_session, view, radius_m, settings, dataset)
     assert layer.dataset == dataset
-    expected = _expected_gap(units_both_ways[dataset], reference["stops"], view, dataset, radius_m)
+    expected = _expected_gap(
+        units_both_ways[dataset], reference["stops"], view, dataset, radius_m, stations
+    )
     actual = sum(part.population for part in layer.parts)
     assert _close(actual, expected), (actual, expected)
     everyone = sum(
@@ -145,8 +150,7 @@ def planner(client, app_session):
 @pytest.mark.parametrize(
     ("path", "field"),
     [
-        ("/api/planner/layers/coverage-gap?bbox=24.80,60.10,24.99,60.25", "bbox"),
-        ("/api/planner/layers/coverage-gap", "bbox"),
+        ("/api/planner/layers/coverage-gap?bbox=24.80,60.10,24.99,60.25&measure=walk", "bbox"),
         ("/api/planner/layers/coverage-gap?bbox=24.93,60.16,24.95,60.17&radius_m=0", "radius_m"),
         ("/api/planner/layers/population?bbox=24.50,60.00,25.20,60.40", "bbox"),
     ],
@@ -164,9 +168,18 @@ def test_layers_answer_empty_without_population_data(client, planner, app_sessio
         response = client.get(f"/api/planner/layers/{path}?bbox=24.93,60.165,24.95,60.175")
         assert response.status_code == 200
         body = response.get_json()
+        body.pop("properties", None)
         assert body == {
             "type": "FeatureCollection",
             "features": [],
             "dataset": None,
             "total_population": 0,
         }
+
+
+def test_the_coverage_gap_answers_any_box_and_the_whole_city(client, planner):
+    """Issue 16: the gap is read from the stored coverage, so no box is too large for it."""
+    for query in ("bbox=-179,-89,179,89", "bbox=24.50,60.00,25.20,60.40", ""):
+        response = client.get(f"/api/planner/layers/coverage-gap?{query}")
+        assert response.status_code == 200, query
+        assert response.get_json()["properties"]["total_population"] == 0

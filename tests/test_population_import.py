@@ -1,33 +1,57 @@
-"""Planners load where people live (GeoPackage, GeoJSON or CSV) for catchment questions.
+"""Planners load where people live (GeoPackage, GeoJSON or CSV) for catchment questions, and
+real files' defects are repaired or refused by the import-report policy.
 
 Expectations are re-derived from the files themselves: the Helsinki GeoPackages are read here
-through SpatiaLite's own GeoPackage decoder, never through the importer's readers.
+through SpatiaLite's own GeoPackage decoder, and the São Paulo CSV through the csv module, never
+through the importer's readers. Other formats: ``test_population_formats.py``.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import struct
 from pathlib import Path
 
-import numpy as np
 import pytest
 import shapely
 import sqlean
 from geoalchemy2.shape import to_shape
-from pyproj import Geod, Transformer
+from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon, mapping
 from sqlalchemy import func, select
 
+from tests.reference_data import (
+    database_state,
+    dataset_named,
+    helsinki_cells,
+    nearest_unit,
+    source_features,
+    spatialite_read,
+    stored_units,
+    to_etrs_tm35fin,
+)
 from transitreq.errors import ImportFailed
-from transitreq.importers.population import import_population
-from transitreq.models import POINTS, POLYGONS, PopulationDataset, PopulationUnit
+from transitreq.importers.population import (
+    BLANK_OPTIONAL_VALUE,
+    ROW_WITHOUT_GEOMETRY,
+    ROW_WITHOUT_POPULATION,
+    import_population,
+)
+from transitreq.models import (
+    POINTS,
+    POLYGONS,
+    DatasetImport,
+    DatasetKind,
+    PopulationDataset,
+    PopulationUnit,
+)
 
 HELSINKI = Path(__file__).resolve().parents[2] / "shared" / "data" / "helsinki"
 GRID = HELSINKI / "population_grid_2020.gpkg"
 POINTS_FILE = HELSINKI / "population_points_2020.gpkg"
+SAO_PAULO_HEXGRID = HELSINKI.parent / "sao_paulo" / "spo_hexgrid.csv"
 WGS84_ELLIPSOID = Geod(ellps="WGS84")
-TO_ETRS_TM35FIN = Transformer.from_crs("EPSG:4326", "EPSG:3067", always_xy=True)
 WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
     'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],AUTHORITY["EPSG","4326"]]'
@@ -37,32 +61,8 @@ WGS84_WKT = (
 # --- reading the sources independently -----------------------------------------------------
 
 
-def spatialite_read(path: Path, sql: str) -> list[tuple]:
-    """Rows of ``sql`` over a GeoPackage, with SpatiaLite loaded for ``GeomFromGPB``."""
-    connection = sqlean.connect(f"file:{path}?mode=ro", uri=True)
-    connection.enable_load_extension(True)
-    connection.load_extension("mod_spatialite")
-    try:
-        return connection.execute(sql).fetchall()
-    finally:
-        connection.close()
-
-
-def source_features(path: Path) -> list[tuple[float, shapely.Geometry]]:
-    rows = spatialite_read(
-        path, f"SELECT population, AsBinary(GeomFromGPB(geom)) FROM {path.stem} ORDER BY fid"
-    )
-    return [(float(population), shapely.from_wkb(wkb)) for population, wkb in rows]
-
-
 def geodesic_area_m2(geometry) -> float:
     return abs(WGS84_ELLIPSOID.geometry_area_perimeter(geometry)[0])
-
-
-def to_etrs_tm35fin(geometry):
-    return shapely.transform(
-        geometry, lambda xy: np.column_stack(TO_ETRS_TM35FIN.transform(xy[:, 0], xy[:, 1]))
-    )
 
 
 # --- writing small files in every format ---------------------------------------------------
@@ -142,10 +142,6 @@ def write_geopackage(
     return path
 
 
-def helsinki_cells(count: int) -> list[tuple[float, Polygon]]:
-    return source_features(GRID)[:count]
-
-
 def square(lon: float, lat: float, side_deg: float = 0.002) -> Polygon:
     return Polygon(
         [(lon, lat), (lon + side_deg, lat), (lon + side_deg, lat + side_deg), (lon, lat + side_deg)]
@@ -153,52 +149,6 @@ def square(lon: float, lat: float, side_deg: float = 0.002) -> Polygon:
 
 
 # --- reading what was stored -----------------------------------------------------------------
-
-
-def dataset_named(session, name: str) -> PopulationDataset:
-    session.expire_all()
-    return session.scalars(select(PopulationDataset).where(PopulationDataset.name == name)).one()
-
-
-def stored_units(session, name: str) -> list[PopulationUnit]:
-    dataset = dataset_named(session, name)
-    return list(
-        session.scalars(
-            select(PopulationUnit)
-            .where(PopulationUnit.dataset_id == dataset.id)
-            .order_by(PopulationUnit.id)
-        )
-    )
-
-
-def nearest_unit(units: list[PopulationUnit], geometry) -> tuple[PopulationUnit, shapely.Geometry]:
-    """The stored unit whose centroid is nearest to ``geometry``'s, with its Shapely shape."""
-    shapes = [to_shape(unit.geom) for unit in units]
-    index = min(range(len(shapes)), key=lambda i: shapes[i].centroid.distance(geometry.centroid))
-    return units[index], shapes[index]
-
-
-def database_state(session) -> tuple:
-    """Every dataset row with its unit count and stored head count: proof nothing half-wrote."""
-    session.expire_all()
-    datasets = [
-        (
-            dataset.id,
-            dataset.name,
-            dataset.source,
-            dataset.geometry_kind,
-            dataset.unit_count,
-            dataset.total_population,
-            dataset.imported_at,
-        )
-        for dataset in session.scalars(select(PopulationDataset).order_by(PopulationDataset.id))
-    ]
-    units = session.execute(
-        select(PopulationUnit.dataset_id, func.count(), func.sum(PopulationUnit.population))
-        .group_by(PopulationUnit.dataset_id)
-        .order_by(PopulationUnit.dataset_id)
-    ).all()
-    return datasets, [tuple(row) for row in units]
 
 
 # --- the Helsinki reference layers -----------------------------------------------------------
@@ -439,10 +389,15 @@ def _a_line_is_not_a_population_unit(tmp_path):
     return path, {}, ["row 1", "LineString"]
 
 
-def _feature_without_geometry(tmp_path):
-    features = [(square(24.9, 60.1), {"population": 4}), (None, {"population": 5})]
-    path = write_geojson(tmp_path / "hole.geojson", features)
-    return path, {}, ["row 2", "no geometry"]
+def _infinite_population(tmp_path):
+    path = write_csv(tmp_path / "inf.csv", ["lon,lat,population", "24.9,60.1,4", "24.9,60.2,inf"])
+    return path, {}, ["row 3", "'population'", "not a finite number"]
+
+
+def _no_row_with_both_geometry_and_population(tmp_path):
+    features = [(None, {"population": 5}), (square(24.9, 60.1), {"population": None})]
+    path = write_geojson(tmp_path / "holes.geojson", features)
+    return path, {}, ["nothing to load", "all 2 rows"]
 
 
 def _unknown_crs_in_geojson(tmp_path):
@@ -517,9 +472,9 @@ def _empty_feature_collection(tmp_path):
 
 
 def _unsupported_extension(tmp_path):
-    path = tmp_path / "cells.shp"
-    path.write_bytes(b"\x00\x00\x27\x0a")
-    return path, {}, ["cells.shp", "unsupported file type '.shp'"]
+    path = tmp_path / "cells.kml"
+    path.write_text("<kml/>", encoding="utf-8")
+    return path, {}, ["cells.kml", "unsupported file type '.kml'"]
 
 
 def _missing_extra_field(tmp_path):
@@ -539,7 +494,8 @@ BAD_FILES = [
     _self_intersecting_polygon,
     _points_and_polygons_mixed,
     _a_line_is_not_a_population_unit,
-    _feature_without_geometry,
+    _infinite_population,
+    _no_row_with_both_geometry_and_population,
     _unknown_crs_in_geojson,
     _undefined_crs_in_geopackage,
     _crs_given_contradicts_the_file,
@@ -604,3 +560,147 @@ def test_command_line_names_the_problem_in_one_line_and_exits_1(app, app_session
     for fragment in fragments:
         assert fragment in last_line
     assert app_session.scalar(select(func.count(PopulationDataset.id))) == 0
+
+
+# --- the import-report policy: what is skipped, kept as null, or refused ---------------------
+
+
+def test_csv_with_blank_optional_cells_imports_them_as_null(session, tmp_path):
+    """The reported bug: five blank cells of an optional column refused the whole file. They are
+    no warning either, so even a strict import takes them."""
+    blank_rows = (1, 2, 4, 6, 7)
+    lines = ["lon,lat,population,elderly"] + [
+        f"24.9{i},60.1{i},{10 + i},{' ' if i in blank_rows else i}" for i in range(8)
+    ]
+    path = write_csv(tmp_path / "blanks.csv", lines)
+
+    summary = import_population(session, path, name="blanks", extra_fields=["elderly"], strict=True)
+
+    assert (summary.units, summary.total_population, summary.skipped) == (8, 108, 0)
+    assert [(g.code, g.count) for g in summary.report.groups] == [(BLANK_OPTIONAL_VALUE, 5)]
+    assert [e.row for e in summary.report.groups[0].examples] == [i + 2 for i in blank_rows]
+    units = stored_units(session, "blanks")
+    assert [unit.attributes["elderly"] for unit in units] == [
+        None if i in blank_rows else i for i in range(8)
+    ]
+
+
+def test_rows_without_population_or_geometry_are_skipped_and_reported(session, tmp_path):
+    features = [
+        (square(24.90, 60.1), {"population": 4}),
+        (square(24.91, 60.1), {"population": None}),
+        (None, {"population": 7}),
+        (square(24.93, 60.1), {"population": "NaN"}),
+        (square(24.94, 60.1), {"population": " "}),
+        (square(24.95, 60.1), {"population": 2.5}),
+    ]
+    path = write_geojson(tmp_path / "gaps.geojson", features)
+
+    summary = import_population(session, path, name="gaps")
+
+    assert (summary.units, summary.total_population, summary.skipped) == (2, 6.5, 4)
+    groups = {group.code: group for group in summary.report.groups}
+    assert groups.keys() == {ROW_WITHOUT_POPULATION, ROW_WITHOUT_GEOMETRY}
+    assert [(e.row, e.field) for e in groups[ROW_WITHOUT_POPULATION].examples] == [
+        (2, "population"),
+        (4, "population"),
+        (5, "population"),
+    ]
+    assert [(e.row, e.field) for e in groups[ROW_WITHOUT_GEOMETRY].examples] == [(3, "geometry")]
+    assert sorted(unit.population for unit in stored_units(session, "gaps")) == [2.5, 4]
+
+
+def _import_command(app, path, *options: str):
+    return app.test_cli_runner().invoke(args=["import-population", str(path), *options])
+
+
+def test_strict_refuses_through_the_command_line_and_writes_nothing(app, app_session, tmp_path):
+    path = write_csv(
+        tmp_path / "gap.csv", ["lon,lat,population", "24.9,60.1,4", "24.9,60.2,", "24.9,60.3,1"]
+    )
+
+    result = _import_command(app, path, "--name", "gap", "--strict")
+
+    assert result.exit_code == 1
+    last_line = result.output.strip().splitlines()[-1]
+    assert last_line.startswith("Error: gap.csv, row 3, field 'population': no population")
+    assert "strict" in last_line
+    assert app_session.scalar(select(func.count(PopulationDataset.id))) == 0
+    assert app_session.scalar(select(func.count(DatasetImport.id))) == 0
+
+
+def test_the_command_prints_its_report_and_the_record_keeps_it(app, app_session, tmp_path):
+    path = write_csv(
+        tmp_path / "gap.csv",
+        ["lon,lat,population,elderly", "24.9,60.1,4,1", "24.9,60.2,,1", "24.95,60.3,1,"],
+    )
+
+    result = _import_command(app, path, "--name", "gap", "--extra-field", "elderly")
+
+    assert result.exit_code == 0, result.output
+    assert "2 units (points), 5 people; 1 skipped." in result.output
+    assert "warning: row_without_population × 1" in result.output
+    assert "    gap.csv, row 3, field 'population': no population; the row is skipped" in (
+        result.output
+    )
+    assert "info: blank_optional_value × 1" in result.output
+    record = app_session.scalars(select(DatasetImport)).one()
+    assert (record.kind, record.name, record.source, record.strict) == (
+        DatasetKind.POPULATION,
+        "gap",
+        "gap.csv",
+        False,
+    )
+    assert record.counts == {"units": 2, "people": 5.0, "skipped": 1}
+    assert (record.min_lon, record.min_lat, record.max_lon, record.max_lat) == (
+        24.9,
+        60.1,
+        24.95,
+        60.3,
+    )
+    assert [(group["code"], group["count"]) for group in record.report] == [
+        (ROW_WITHOUT_POPULATION, 1),
+        (BLANK_OPTIONAL_VALUE, 1),
+    ]
+    assert record.report[0]["examples"][0]["row"] == 3
+
+
+def test_reimporting_replaces_the_data_and_its_record_together(session, tmp_path):
+    first = write_csv(tmp_path / "v1.csv", ["lon,lat,population", "24.9,60.1,4", "24.9,60.2,"])
+    second = write_csv(tmp_path / "v2.csv", ["lon,lat,population", "24.9,60.1,9"])
+
+    import_population(session, first, name="layer")
+    import_population(session, second, name="layer")
+
+    session.expire_all()
+    record = session.scalars(select(DatasetImport)).one()
+    assert (record.source, record.counts, record.report) == (
+        "v2.csv",
+        {"units": 1, "people": 9.0, "skipped": 0},
+        [],
+    )
+    assert [unit.population for unit in stored_units(session, "layer")] == [9]
+
+
+def test_sao_paulo_hexgrid_imports_as_published_with_jobs_and_schools(app, app_session):
+    with SAO_PAULO_HEXGRID.open(encoding="utf-8", newline="") as handle:
+        published = list(csv.DictReader(handle))
+
+    result = _import_command(
+        app, SAO_PAULO_HEXGRID, "--extra-field", "jobs", "--extra-field", "schools"
+    )
+
+    assert result.exit_code == 0, result.output
+    total = sum(int(row["population"]) for row in published)
+    assert f"{len(published)} units (points), {total:,} people; 0 skipped." in result.output
+    dataset = dataset_named(app_session, "spo_hexgrid")
+    assert (dataset.unit_count, dataset.total_population) == (len(published), total)
+    assert dataset.extra_fields == ["jobs", "schools"]
+    units = stored_units(app_session, "spo_hexgrid")
+    for row in published:
+        place = Point(float(row["lon"]), float(row["lat"]))
+        unit, stored = nearest_unit(units, place)
+        assert stored.equals_exact(place, tolerance=1e-12)
+        assert stored.x < 0 and stored.y < 0
+        assert unit.population == int(row["population"])
+        assert unit.attributes == {"jobs": int(row["jobs"]), "schools": int(row["schools"])}

@@ -20,6 +20,7 @@ from tests.factories import (
     offset,
     sign_all,
     take_to_stage,
+    version_of,
 )
 from transitreq.errors import NotPermitted, TransitionRefused, ValidationFailed
 from transitreq.models import (
@@ -32,10 +33,14 @@ from transitreq.models import (
     StopProject,
     utc_now,
 )
-from transitreq.services import decisions, projects, sign_offs
-from transitreq.services.project_rules import ALLOWED_STAGES, check_move
+from transitreq.sentences import event_text
+from transitreq.services.projects import sign_offs
+from transitreq.services.projects import stages as projects
+from transitreq.services.projects.rules import ALLOWED_STAGES, check_move
+from transitreq.services.requests import decisions
 
 P = ProjectStage
+TODAY = utc_now().date()
 STAGES = list(ProjectStage)
 
 # Written out by hand rather than read from project_rules, so the test checks the table.
@@ -59,11 +64,6 @@ def planner(session):
     return add_user(session, "planner")
 
 
-def _version(session, project) -> int:
-    session.refresh(project)
-    return project.version
-
-
 def _project_at(session, planner, stage: ProjectStage) -> StopProject:
     project = approve_request(session, planner)
     if stage is P.CANCELLED:
@@ -76,20 +76,22 @@ def _prepare_for(session, project, planner, to_stage: ProjectStage) -> None:
     today = utc_now().date()
     if to_stage is P.COORDINATION and project.status is P.SITE_SURVEY:
         projects.record_survey(
-            session, project.id, _version(session, project), planner, today, "Wide kerb."
+            session, project.id, version_of(session, project), planner, today, "Wide kerb."
         )
     if to_stage is P.IN_SERVICE and project.status is P.CONSTRUCTION:
         projects.finish_construction(
-            session, project.id, _version(session, project), planner, today
+            session, project.id, version_of(session, project), planner, today
         )
-        projects.set_launch(session, project.id, _version(session, project), planner, ["7"], today)
+        projects.set_launch(
+            session, project.id, version_of(session, project), planner, ["7"], today
+        )
     if to_stage is P.CONSTRUCTION and project.status is P.COORDINATION:
         sign_all(session, project)
 
 
 def _move(session, project, planner, to_stage: ProjectStage) -> None:
     """Ask for ``to_stage`` through the use case a planner would use for it."""
-    version = _version(session, project)
+    version = version_of(session, project)
     today = utc_now().date()
     if to_stage is P.SITE_SURVEY and project.status is P.COORDINATION:
         projects.resurvey(session, project.id, version, planner, "The kerb must move 2 m.")
@@ -105,7 +107,7 @@ def _move(session, project, planner, to_stage: ProjectStage) -> None:
         projects.cancel(session, project.id, version, planner, "The street is being rebuilt.")
     else:
         # No use case leads back to "approved"; the rules themselves must refuse it.
-        check_move(project, to_stage)
+        check_move(project, to_stage, utc_now().date())
 
 
 def test_the_table_in_the_code_is_the_one_documented_here():
@@ -122,7 +124,7 @@ def test_every_stage_move_is_allowed_or_refused_as_the_table_says(
     assert project.status is from_stage
     _prepare_for(session, project, planner, to_stage)
     events_before = session.scalar(select(func.count(Event.id)))
-    version_before = _version(session, project)
+    version_before = version_of(session, project)
 
     if (from_stage, to_stage) in EXPECTED_MOVES:
         _move(session, project, planner, to_stage)
@@ -161,16 +163,16 @@ def test_construction_waits_for_every_sign_off_and_names_the_missing_one(
     for sign_off in others:
         staff = department_staff(session, sign_off.owner_name)
         sign_offs.decide_sign_off(
-            session, sign_off.id, _version(session, project), staff, "approve"
+            session, sign_off.id, version_of(session, project), staff, "approve"
         )
     if decision:
         staff = department_staff(session, police.owner_name)
         sign_offs.decide_sign_off(
-            session, police.id, _version(session, project), staff, decision, "Shelter too wide."
+            session, police.id, version_of(session, project), staff, decision, "Shelter too wide."
         )
     with pytest.raises(TransitionRefused, match="sign-off of Bus operator"):
         projects.start_construction(
-            session, project.id, _version(session, project), planner, utc_now().date()
+            session, project.id, version_of(session, project), planner, utc_now().date()
         )
     assert session.get(StopProject, project.id).status is P.COORDINATION
 
@@ -179,14 +181,14 @@ def test_going_into_service_needs_every_sign_off_even_if_one_was_withdrawn_later
     """The service layer itself checks sign-offs at the last step, not only at construction."""
     project = take_to_stage(session, approve_request(session, planner), planner, "construction")
     today = utc_now().date()
-    projects.finish_construction(session, project.id, _version(session, project), planner, today)
-    projects.set_launch(session, project.id, _version(session, project), planner, ["7"], today)
+    projects.finish_construction(session, project.id, version_of(session, project), planner, today)
+    projects.set_launch(session, project.id, version_of(session, project), planner, ["7"], today)
     withdrawn = project.sign_offs[1]
     withdrawn.state, withdrawn.done_date = MilestoneState.REFUSED, None
     session.commit()
 
     with pytest.raises(TransitionRefused, match="Landscaping"):
-        projects.put_in_service(session, project.id, _version(session, project), planner)
+        projects.put_in_service(session, project.id, version_of(session, project), planner)
     assert session.get(StopProject, project.id).status is P.CONSTRUCTION
 
 
@@ -207,14 +209,14 @@ def test_in_service_completes_every_linked_request_and_says_when_and_which_route
         session, first.reference, first.version, planner, RAILWAY_SQUARE, link_radius_m=200
     )
     project = take_to_stage(session, project, planner, "construction")
-    start = utc_now().date() + timedelta(days=14)
+    start = utc_now().date()
     projects.finish_construction(
-        session, project.id, _version(session, project), planner, utc_now().date()
+        session, project.id, version_of(session, project), planner, utc_now().date()
     )
     projects.set_launch(
-        session, project.id, _version(session, project), planner, ["7", "12"], start
+        session, project.id, version_of(session, project), planner, ["7", "12"], start
     )
-    projects.put_in_service(session, project.id, _version(session, project), planner)
+    projects.put_in_service(session, project.id, version_of(session, project), planner)
 
     session.expire_all()
     expected = f"In service from {start:%d %b %Y}, served by routes 7 and 12."
@@ -222,7 +224,7 @@ def test_in_service_completes_every_linked_request_and_says_when_and_which_route
         stop_request = session.get(type(first), linked.id)
         assert stop_request.status is RequestStatus.COMPLETED
         assert stop_request.events[-1].kind == "completed"
-        assert stop_request.events[-1].note == expected
+        assert event_text(stop_request.events[-1]) == expected
     assert session.get(type(first), elsewhere.id).status is RequestStatus.SUBMITTED
     assert session.get(StopProject, project.id).closed_at is not None
 
@@ -240,7 +242,7 @@ def test_cancelling_sends_linked_requests_back_to_review_with_the_public_reason(
     assert cancelled.cancel_reason == "The road is being rebuilt."
     stop_request = cancelled.requests[0]
     assert stop_request.status is RequestStatus.UNDER_REVIEW
-    assert "The road is being rebuilt." in stop_request.events[-1].note
+    assert "The road is being rebuilt." in event_text(stop_request.events[-1])
 
 
 def test_approval_plans_the_configured_milestones_with_due_dates(session, planner):
@@ -335,9 +337,9 @@ def test_overdue_means_due_in_the_past_not_done_and_the_project_still_open(sessi
     assert not first_sign_off.is_overdue(today)
     assert not survey.is_overdue(today - timedelta(days=1))  # due that very day: not yet late
 
-    projects.cancel(session, project.id, _version(session, project), planner, "No longer needed.")
+    projects.cancel(session, project.id, version_of(session, project), planner, "No longer needed.")
     assert not survey.is_overdue(today)
-    audit = [e.note for e in project.events if e.kind == "due_date_changed"]
+    audit = [event_text(e) for e in project.events if e.kind == "due_date_changed"]
     assert audit and "Site survey: due" in audit[0]
 
 
@@ -359,10 +361,11 @@ def test_public_milestones_queue_mail_and_internal_ones_do_not(session, planner)
     )
     projects.add_project_note(session, project.id, planner, "Call the contractor.", public=False)
     assert session.scalar(select(func.count(OutboundEmail.id))) == queued
-    # Approval, survey begun, surveyed and coordination: four milestones for the one opted-in
-    # reporter; a refusal is for staff and sends nothing.
+    # The receipt on filing, then approval, survey begun, surveyed and coordination: four
+    # milestones for the one opted-in reporter; a refusal is for staff and sends nothing.
     subjects = session.scalars(select(OutboundEmail.subject).order_by(OutboundEmail.id)).all()
     assert [subject.split(": ", 1)[1] for subject in subjects] == [
+        "your request is received",
         "a new stop is approved",
         "the site survey has begun",
         "the site has been surveyed",
@@ -370,7 +373,7 @@ def test_public_milestones_queue_mail_and_internal_ones_do_not(session, planner)
     ]
     staff = department_staff(session, "Traffic police")
     police = next(s for s in project.sign_offs if s.owner_name == "Traffic police")
-    sign_offs.decide_sign_off(session, police.id, _version(session, project), staff, "approve")
+    sign_offs.decide_sign_off(session, police.id, version_of(session, project), staff, "approve")
     last = session.scalars(select(OutboundEmail).order_by(OutboundEmail.id.desc())).first()
     assert last.subject.endswith(": a city department has signed off the stop")
     assert "Traffic police signed off." in last.body
@@ -383,26 +386,61 @@ def test_today_is_the_citys_today_not_utcs(session, planner, zone):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from transitreq.services.project_settings import SETTINGS_KEY, ProjectSettings
+    from transitreq.config import default_settings
+    from transitreq.services.context import SETTINGS_KEY
 
-    session.info[SETTINGS_KEY] = ProjectSettings(timezone=zone)
+    session.info[SETTINGS_KEY] = default_settings(TIMEZONE=zone)
     try:
         local_today = datetime.now(ZoneInfo(zone)).date()
         project = approve_request(session, planner)
         assert project.milestones[0].due_date == local_today + timedelta(days=30)
         take_to_stage(session, project, planner, "site_survey", today=local_today)
         survey = projects.record_survey(
-            session, project.id, _version(session, project), planner, local_today, "Kerb."
+            session, project.id, version_of(session, project), planner, local_today, "Kerb."
         )
         assert survey.done_date == local_today
         with pytest.raises(ValidationFailed, match="still to come"):
             projects.record_survey(
                 session,
                 project.id,
-                _version(session, project),
+                version_of(session, project),
                 planner,
                 local_today + timedelta(days=1),
                 "Kerb.",
             )
     finally:
         del session.info[SETTINGS_KEY]
+
+
+# Pinned when reviewing stop projects (issue 5): each failed before its fix.
+
+
+def test_coordination_after_a_resurvey_waits_for_the_new_survey(session, planner):
+    project = take_to_stage(session, approve_request(session, planner), planner, "coordination")
+    projects.resurvey(
+        session, project.id, version_of(session, project), planner, "The kerb moves 2 m."
+    )
+
+    with pytest.raises(TransitionRefused, match="site survey's findings"):
+        projects.start_coordination(session, project.id, version_of(session, project), planner)
+
+    projects.record_survey(
+        session, project.id, version_of(session, project), planner, TODAY, "New kerb line is fine."
+    )
+    projects.start_coordination(session, project.id, version_of(session, project), planner)
+    session.refresh(project)
+    assert project.status is ProjectStage.COORDINATION
+
+
+def test_construction_finishes_once_and_residents_are_mailed_once(session, planner):
+    project = take_to_stage(session, approve_request(session, planner), planner, "construction")
+    projects.finish_construction(session, project.id, version_of(session, project), planner, TODAY)
+    mailed = session.scalar(select(func.count()).select_from(OutboundEmail))
+    version = version_of(session, project)
+
+    with pytest.raises(TransitionRefused):
+        projects.finish_construction(session, project.id, version, planner, TODAY)
+
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(OutboundEmail)) == mailed
+    assert version_of(session, project) == version

@@ -8,6 +8,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiLineString
 
@@ -23,6 +24,7 @@ from tests.factories import (
     department_staff,
     file_request,
     log_in,
+    log_in_as,
     offset,
     sign_all,
     take_to_stage,
@@ -37,8 +39,10 @@ from transitreq.models import (
     StopProject,
     utc_now,
 )
-from transitreq.services import projects, sign_offs
-from transitreq.services.stop_requests import find_by_reference
+from transitreq.sentences import event_text
+from transitreq.services.projects import sign_offs
+from transitreq.services.projects import stages as projects
+from transitreq.services.requests.filing import find_by_reference
 
 TODAY = utc_now().date()
 JPEG_START = b"\xff\xd8\xff\xe0" + b"\x00" * 60
@@ -87,14 +91,6 @@ def _state(session, project) -> tuple:
 def _fresh(session, project) -> StopProject:
     session.expire_all()
     return session.get(StopProject, project.id)
-
-
-def _log_in_as(client, user) -> None:
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"email": user.email, "password": STAFF_PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303
 
 
 def _route_near(session, short_name: str, distance_m: float) -> Route:
@@ -261,7 +257,7 @@ def test_planner_starts_and_records_the_survey_with_photos(client, app_session):
     ]
     assert survey.photos[0].data == PNG_PIXEL
     surveyed = f"The site was surveyed on {TODAY:%d %b %Y}. The site looks suitable."
-    assert (surveyed, Audience.PUBLIC) in [(e.note, e.audience) for e in found.events]
+    assert (surveyed, Audience.PUBLIC) in [(event_text(e), e.audience) for e in found.events]
     page = client.get(_url(project)).get_data(as_text=True)
     assert f'src="/staff/photos/{survey.photos[0].id}"' in page
     assert "The survey is recorded." in page
@@ -280,7 +276,7 @@ def test_planner_moves_to_coordination_and_departments_are_asked(client, app_ses
     assert sent.status_code == 303
     found = _fresh(app_session, project)
     assert found.status is ProjectStage.COORDINATION
-    assert "now the city's departments review it" in found.events[-1].note
+    assert "now the city's departments review it" in event_text(found.events[-1])
 
 
 def test_planner_builds_launches_and_puts_the_stop_in_service(client, app_session):
@@ -308,11 +304,21 @@ def test_planner_builds_launches_and_puts_the_stop_in_service(client, app_sessio
         _submit(client, project, "/construction/finish", finished_on=TODAY.isoformat()).status_code
         == 303
     )
-    start = (TODAY + timedelta(days=14)).isoformat()
-    launched = _submit(client, project, "/launch", routes=["55", "12"], service_start=start)
-    in_service = _submit(client, project, "/in-service", note="")
+    ahead = (TODAY + timedelta(days=14)).isoformat()
+    assert (
+        _submit(client, project, "/launch", routes=["55"], service_start=ahead).status_code == 303
+    )
+    too_soon = _submit(client, project, "/in-service", note="")
+    assert too_soon.status_code == 409
+    assert "enters service by itself that day" in too_soon.get_data(as_text=True)
+    assert _fresh(app_session, project).status is ProjectStage.CONSTRUCTION
 
-    assert launched.status_code == in_service.status_code == 303
+    # The first day moved to today: the next view puts the stop in service, nobody clicks.
+    start = TODAY.isoformat()
+    launched = _submit(client, project, "/launch", routes=["55", "12"], service_start=start)
+    assert launched.status_code == 303
+    _open(client, project)
+
     found = _fresh(app_session, project)
     assert found.status is ProjectStage.IN_SERVICE and found.closed_at is not None
     assert found.launch_routes == ["55", "12"] and found.service_start_date.isoformat() == start
@@ -352,12 +358,14 @@ def test_due_dates_notes_resurvey_reopen_and_cancel(client, app_session):
     assert police.due_date.isoformat() == later and police.state is MilestoneState.PENDING
     assert found.status is ProjectStage.SITE_SURVEY
     assert len(found.milestones_of(MilestoneKind.SITE_SURVEY)) == 2
-    audiences = {e.note: e.audience for e in found.events}
+    audiences = {event_text(e): e.audience for e in found.events}
     assert audiences["Works start in spring."] is Audience.PUBLIC
     assert audiences["Budget line 4411."] is Audience.INTERNAL
     assert any("Moved north." in note for note in audiences)
 
-    cancelled = _submit(client, project, "/cancel", reason="The street will be rebuilt.")
+    cancelled = _submit(
+        client, project, "/cancel", reason="The street will be rebuilt.", confirm="1"
+    )
 
     assert cancelled.status_code == 303
     found = _fresh(app_session, project)
@@ -401,7 +409,7 @@ def test_bad_dates_and_missing_reasons_are_named_and_change_nothing(client, app_
             "/survey",
             {"surveyed_on": TODAY.isoformat(), "findings": "  "},
             "survey-findings-error",
-            "The findings is required.",
+            "The summary of the findings is required.",
         ),
         (surveying, "/cancel", {"reason": ""}, "cancel-reason-error", "is required"),
         (coordinating, "/resurvey", {"reason": ""}, "resurvey-reason-error", "is required"),
@@ -461,7 +469,7 @@ def test_stale_version_is_refused_with_409_and_the_page_as_it_is_now(client, app
 
     sent = client.post(
         _url(project, "/cancel"),
-        data={"csrf_token": token, "version": version, "reason": "No budget."},
+        data={"csrf_token": token, "version": version, "reason": "No budget.", "confirm": "1"},
     )
 
     page = sent.get_data(as_text=True)
@@ -572,7 +580,7 @@ def test_department_staff_decide_their_own_sign_off_on_their_page(client, app_se
     staff = department_staff(app_session, "Landscaping")
     mine = next(s for s in project.sign_offs if s.owner_name == "Landscaping")
     theirs = next(s for s in project.sign_offs if s.owner_name == "Bus operator")
-    _log_in_as(client, staff)
+    log_in_as(client, staff)
 
     html = client.get("/departments/").get_data(as_text=True)
     token = csrf_token_from(html)
@@ -619,7 +627,7 @@ def test_department_staff_cannot_decide_another_departments_sign_off(client, app
     planner = add_user(app_session, "planner")
     project = _project(app_session, planner, "coordination")
     theirs = next(s for s in project.sign_offs if s.owner_name == "Bus operator")
-    _log_in_as(client, department_staff(app_session, "Landscaping"))
+    log_in_as(client, department_staff(app_session, "Landscaping"))
     token = csrf_token_from(client.get("/departments/").get_data(as_text=True))
     before = _state(app_session, project)
 
@@ -650,7 +658,7 @@ def test_planners_cannot_decide_sign_offs_and_departments_cannot_plan(client, ap
 
     department = add_user(app_session, "department", department="Landscaping")
     client.post("/logout", data={"csrf_token": token})
-    _log_in_as(client, department)
+    log_in_as(client, department)
     assert client.get("/planning/projects/").status_code == 403
     assert client.get(_url(project)).status_code == 403
 
@@ -674,7 +682,7 @@ def test_sign_offs_are_decided_only_during_coordination(client, app_session):
     project = _project(app_session, planner, "site_survey")
     staff = department_staff(app_session, "Bus operator")
     mine = next(s for s in project.sign_offs if s.owner_name == "Bus operator")
-    _log_in_as(client, staff)
+    log_in_as(client, staff)
     html = client.get("/departments/").get_data(as_text=True)
     before = _state(app_session, project)
 
@@ -712,7 +720,7 @@ def test_survey_photos_are_served_to_planners_and_signing_departments_only(clien
     anonymous = client.get(url)
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
 
-    _log_in_as(client, planner)
+    log_in_as(client, planner)
     served = client.get(url)
     assert served.status_code == 200 and served.data == PNG_PIXEL
     assert served.headers["Content-Type"] == "image/png"
@@ -722,12 +730,12 @@ def test_survey_photos_are_served_to_planners_and_signing_departments_only(clien
 
     token = csrf_token_from(client.get("/planning/projects/").get_data(as_text=True))
     client.post("/logout", data={"csrf_token": token})
-    _log_in_as(client, department_staff(app_session, "Landscaping"))
+    log_in_as(client, department_staff(app_session, "Landscaping"))
     assert client.get(url).status_code == 200
 
     token = csrf_token_from(client.get("/departments/").get_data(as_text=True))
     client.post("/logout", data={"csrf_token": token})
-    _log_in_as(client, department_staff(app_session, "Parks"))
+    log_in_as(client, department_staff(app_session, "Parks"))
     refused = client.get(url)
     assert refused.status_code == 403 and PNG_PIXEL not in refused.data
 
@@ -757,3 +765,62 @@ def test_approving_leads_to_the_new_project_and_the_review_page_links_to_it(clie
     assert "Approved: a stop project is created." in landing and 'id="start-survey-form"' in landing
     review = client.get(f"/planning/requests/{stop_request.reference}").get_data(as_text=True)
     assert f'id="project-link" href="{_url(project)}"' in review
+
+
+# Pinned when reviewing stop projects (issue 5): each failed before its fix.
+
+TOO_BIG = "9" * 25
+# One past what PostgreSQL's INTEGER id columns hold.
+PAST_INT4 = str(2**31)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", f"/planning/projects/{TOO_BIG}"),
+        ("get", f"/planning/projects/{PAST_INT4}"),
+        ("get", f"/staff/photos/{PAST_INT4}"),
+        ("post", f"/planning/projects/{TOO_BIG}/notes"),
+        ("post", "/planning/projects/{project}/milestones/" + TOO_BIG + "/due"),
+        ("post", "/planning/projects/{project}/sign-offs/" + TOO_BIG + "/reopen"),
+        ("get", f"/staff/photos/{TOO_BIG}"),
+        ("post", f"/planning/feedback/{TOO_BIG}/publish"),
+    ],
+)
+def test_ids_larger_than_any_row_are_404_not_500(client, app_session, method, path):
+    add_service_area(app_session)
+    planner = log_in(client, app_session)
+    project = approve_request(app_session, planner)
+    page = client.get(f"/planning/projects/{project.id}").get_data(as_text=True)
+    data = {"csrf_token": csrf_token_from(page), "version": "1", "text": "x", "due_date": ""}
+
+    response = getattr(client, method)(path.format(project=project.id), data=data)
+
+    assert response.status_code == 404
+
+
+def test_a_department_deciding_an_id_larger_than_any_row_gets_404(client, app_session):
+    staff = department_staff(app_session, "Landscaping")
+    log_in_as(client, staff)
+    page = client.get("/departments/").get_data(as_text=True)
+
+    response = client.post(
+        f"/departments/sign-offs/{TOO_BIG}",
+        data={"csrf_token": csrf_token_from(page), "version": "1", "decision": "approve"},
+    )
+
+    assert response.status_code == 404
+
+
+def test_an_oversized_survey_upload_to_a_missing_project_is_413_not_500(client, app_session):
+    from transitreq.web.projects import SURVEY_UPLOAD_MAX_BYTES
+
+    add_service_area(app_session)
+    log_in_as(client, add_user(app_session, "planner"))
+    token = csrf_token_from(client.get("/planning/projects/").get_data(as_text=True))
+    response = client.post(
+        "/planning/projects/999999/survey",
+        data={"csrf_token": token, "findings": "x" * (SURVEY_UPLOAD_MAX_BYTES + 1)},
+    )
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)

@@ -14,7 +14,8 @@ from tests.factories import (
     take_to_stage,
 )
 from transitreq.models import utc_now
-from transitreq.services import projects, sign_offs
+from transitreq.services.projects import sign_offs
+from transitreq.services.projects import stages as projects
 
 STAFF_ONLY = "Roots of the old lime tree run under the kerb"
 

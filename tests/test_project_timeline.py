@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from tests.factories import (
     RAILWAY_SQUARE,
+    add_route,
     add_service_area,
     add_user,
     approve_request,
@@ -17,11 +18,14 @@ from tests.factories import (
     offset,
     sign_all,
     take_to_stage,
+    version_of,
 )
 from transitreq.models import MilestoneKind, RequestStatus, utc_now
-from transitreq.services import decisions, projects, sign_offs
-from transitreq.services.projects import describe_launch
-from transitreq.services.stop_requests import find_by_reference
+from transitreq.sentences import describe_launch
+from transitreq.services.projects import sign_offs
+from transitreq.services.projects import stages as projects
+from transitreq.services.requests import decisions
+from transitreq.services.requests.filing import find_by_reference
 
 # Words only staff may read, each written where a careless page could leak it.
 SURVEY_FINDINGS = "MARKER-survey: kerb drains onto the cycle path"
@@ -48,43 +52,38 @@ def _timeline_titles(page: str) -> list[str]:
     return [html.unescape(title) for title in re.findall(r'class="event-title">([^<]*)<', timeline)]
 
 
-def _version(session, project) -> int:
-    session.refresh(project)
-    return project.version
-
-
 def _the_long_way_to_construction(session, project, planner) -> None:
     """Survey with findings, a refusal answered and reopened, an internal note, then every
     sign-off and construction: the steps residents see interleaved with those they must not."""
     today = utc_now().date()
-    projects.start_survey(session, project.id, _version(session, project), planner)
+    projects.start_survey(session, project.id, version_of(session, project), planner)
     projects.record_survey(
         session,
         project.id,
-        _version(session, project),
+        version_of(session, project),
         planner,
         today,
         SURVEY_FINDINGS,
         public_note="The kerb suits a stop.",
     )
     projects.add_project_note(session, project.id, planner, INTERNAL_NOTE, public=False)
-    projects.start_coordination(session, project.id, _version(session, project), planner)
+    projects.start_coordination(session, project.id, version_of(session, project), planner)
     landscaping = next(m for m in project.sign_offs if m.owner_name == "Landscaping")
     sign_offs.decide_sign_off(
         session,
         landscaping.id,
-        _version(session, project),
+        version_of(session, project),
         department_staff(session, "Landscaping"),
         "refuse",
         REFUSAL_REASON,
     )
     sign_offs.reopen_sign_off(
-        session, landscaping.id, _version(session, project), planner, REOPEN_NOTE
+        session, landscaping.id, version_of(session, project), planner, REOPEN_NOTE
     )
     projects.set_due_date(
         session,
         project.milestones_of(MilestoneKind.CONSTRUCTION_FINISH)[0].id,
-        _version(session, project),
+        version_of(session, project),
         planner,
         today + timedelta(days=200),
     )
@@ -92,7 +91,7 @@ def _the_long_way_to_construction(session, project, planner) -> None:
         session, project.id, planner, "Residents' walk-through on Friday.", public=True
     )
     sign_all(session, project)
-    projects.start_construction(session, project.id, _version(session, project), planner, today)
+    projects.start_construction(session, project.id, version_of(session, project), planner, today)
 
 
 def test_resident_sees_each_public_milestone_in_order_and_no_internal_word(client, app_session):
@@ -156,7 +155,7 @@ def test_a_date_already_past_is_said_to_be_late_not_shown_as_still_expected(clie
     today = utc_now().date()
     finish = project.milestones_of(MilestoneKind.CONSTRUCTION_FINISH)[0]
     projects.set_due_date(
-        app_session, finish.id, _version(app_session, project), planner, today - timedelta(days=3)
+        app_session, finish.id, version_of(app_session, project), planner, today - timedelta(days=3)
     )
 
     planned = _section(_page(client, project.requests[0].reference), "planned-dates")
@@ -200,7 +199,7 @@ def test_cancelled_project_shows_the_public_reason_and_the_request_back_in_revie
     take_to_stage(app_session, project, planner, "site_survey")
     reason = "The street will be rebuilt in 2027; the stop moves with it."
 
-    projects.cancel(app_session, project.id, _version(app_session, project), planner, reason)
+    projects.cancel(app_session, project.id, version_of(app_session, project), planner, reason)
     page = _page(client, project.requests[0].reference)
 
     assert html.unescape(_section(page, "cancel-reason")) == reason
@@ -241,3 +240,34 @@ def test_request_without_a_project_keeps_its_plain_timeline(client, app_session)
 
     assert _timeline_titles(page) == ["Submitted"]
     assert 'id="project-progress"' not in page and 'id="feedback"' not in page
+
+
+# Pinned when reviewing stop projects (issue 5): each failed before its fix.
+
+
+TODAY = utc_now().date()
+
+
+def test_a_first_day_of_service_already_past_is_said_to_be_late(client, app_session):
+    """Like the construction dates: a service start that has come and gone without the stop
+    opening must not stand as if it still held."""
+    from datetime import timedelta
+
+    add_service_area(app_session)
+    add_route(app_session, "7")
+    planner = add_user(app_session, "planner")
+    project = approve_request(app_session, planner)
+    project.created_at = utc_now() - timedelta(days=200)  # approved long ago
+    app_session.commit()
+    take_to_stage(app_session, project, planner, "construction")
+    past = TODAY - timedelta(days=5)
+    projects.set_launch(
+        app_session, project.id, version_of(app_session, project), planner, ["7"], past
+    )
+
+    page = client.get(f"/requests/{project.requests[0].reference}").get_data(as_text=True)
+    planned = re.search(r'id="planned-dates"[^>]*>(.*?)</', page, re.DOTALL).group(1)
+
+    assert "Service was planned to start on" in page
+    assert f"{past:%d %b %Y}" in page
+    assert "Service planned to start on" not in planned

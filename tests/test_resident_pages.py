@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from tests.conftest import csrf_token_from
-from tests.factories import RAILWAY_SQUARE, add_service_area, file_request, row_counts
+from tests.conftest import csrf_token_from, reconfigure
+from tests.factories import (
+    ANY_ABSOLUTE_URL_IN_CODE,
+    EXTERNAL_ASSET,
+    RAILWAY_SQUARE,
+    add_route,
+    add_service_area,
+    add_user,
+    approve_request,
+    count_queries,
+    file_request,
+    row_counts,
+    take_to_stage,
+)
 from transitreq.importers.demo_city import seed_demo_city
-from transitreq.models import StopRequest
-from transitreq.services.status_rules import is_supportable
+from transitreq.models import RequestStatus, StopRequest, utc_now
+from transitreq.services.projects import stages as projects
 
 FORM = {
     "title": "Stop at the health centre",
@@ -29,22 +42,34 @@ def _form_with_token(client, **changes):
     return FORM | {"csrf_token": token} | changes
 
 
-def test_home_page_shows_demo_city_on_a_map(client, app_session):
+def _map_config(html: str) -> dict:
+    """The JSON configuration a map page hands to map_core.js."""
+    found = re.search(r'<script type="application/json" id="map-config">(.*?)</script>', html, re.S)
+    assert found, "the page carries no map configuration"
+    return json.loads(found.group(1))
+
+
+def test_home_page_is_a_map_shell_whose_layers_load_as_json(client, app_session):
     seed_demo_city(app_session)
     html = client.get("/").get_data(as_text=True)
     assert "Demo data." in html
     assert 'id="map_city"' in html
-    assert "L.markerClusterGroup" in html
-    assert "Line 7 Northgate Line" in html
-    # Requests residents can still back are drawn, each in its status colour; closed ones not.
+    config = _map_config(html)
+    assert config["layers"] == ["service_areas", "routes", "stops", "new_stops", "requests"]
+    # No request is part of the page itself: they come from the layer for the map's view.
+    assert not re.findall(r"SR-\d{4}-\d{6}", html)
+    everywhere = "?bbox=-180,-90,180,90"
+    routes = client.get("/api/layers/routes" + everywhere).get_json()
+    assert "7 Northgate Line" in {route["properties"]["name"] for route in routes["features"]}
     requests = app_session.scalars(select(StopRequest)).all()
-    shown = {request.reference for request in requests if is_supportable(request.status)}
-    hidden = {request.reference for request in requests} - shown
-    assert set(re.findall(r"SR-\d{4}-\d{6}", html)) == shown
-    assert hidden, "the demo city has closed requests to leave off the map"
+    layer = client.get("/api/layers/requests" + everywhere).get_json()
+    drawn = {feature["id"]: feature["properties"] for feature in layer["features"]}
+    # Every request but merged ones, in its status colour, so the legend's "Not approved" shows.
+    assert set(drawn) == {r.reference for r in requests if r.status is not RequestStatus.MERGED}
     for request in requests:
-        if request.reference in shown:
-            assert f'"fillColor": "{request.status.colour}"' in html
+        if request.reference in drawn:
+            assert drawn[request.reference]["colour"] == request.status.colour
+    assert layer["truncated"] is False
 
 
 def test_resident_files_with_the_form_and_follows_the_request(client, app_session):
@@ -121,8 +146,9 @@ def test_resident_supports_from_tracking_page_once(client, app_session):
 
     assert "your support is counted" in first.get_data(as_text=True)
     assert re.search(r'id="supporter-count">1<', first.get_data(as_text=True))
-    assert again.status_code == 409
-    assert "already supports" in again.get_data(as_text=True)
+    # The same answer as the first time (a refusal would reveal who supports what).
+    assert again.status_code == 303
+    assert "your support is counted" in client.get(again.location).get_data(as_text=True)
     assert row_counts(app_session)["supports"] == 1
 
 
@@ -141,19 +167,11 @@ def test_oversized_form_gets_a_clear_page(client, app, app_session):
     assert row_counts(app_session)["stop_requests"] == 0
 
 
-_EXTERNAL_ASSET = re.compile(
-    r"<(?:script[^>]+src|link[^>]+href)\s*=\s*[\"'](?:https?:)?//", re.IGNORECASE
-)
-_ANY_ABSOLUTE_URL_IN_CODE = re.compile(
-    r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/[^\"'\s]*\.(?:js|css)"
-)
-
-
 def test_no_page_loads_scripts_or_styles_from_elsewhere(client, app, app_session):
     """Residents on intranets that block CDNs must get working pages."""
     seed_demo_city(app_session)
-    app.config["TILE_URL"] = "https://tiles.example.net/{z}/{x}/{y}.png"
-    reference = re.search(r"SR-\d{4}-\d{6}", client.get("/").get_data(as_text=True)).group(0)
+    reconfigure(app, TILE_URL="https://tiles.example.net/{z}/{x}/{y}.png")
+    reference = app_session.scalars(select(StopRequest)).first().reference
     pages = {
         "/": client.get("/"),
         "tracking": client.get(f"/requests/{reference}"),
@@ -163,37 +181,36 @@ def test_no_page_loads_scripts_or_styles_from_elsewhere(client, app, app_session
     for name, response in pages.items():
         html = response.get_data(as_text=True)
         assert ("leaflet.js" in html) == (name in ("/", "tracking")), name
-        assert not _EXTERNAL_ASSET.findall(html), name
-        assert not _ANY_ABSOLUTE_URL_IN_CODE.findall(html), name
+        assert not EXTERNAL_ASSET.findall(html), name
+        assert not ANY_ABSOLUTE_URL_IN_CODE.findall(html), name
         for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
             assert client.get(asset).status_code == 200, asset
 
 
-HOSTILE_TITLE = "Bus `${window.pwned=1}` </script><img src=x onerror=alert(1)>"
+HOSTILE_TITLE = "Bus `${window.pwned=1}` </script><img src=x onerror=alert(1)> {{ 7*7 }}"
 
 
 def test_hostile_titles_stay_text_on_the_map(client, app_session):
     add_service_area(app_session)
-    file_request(app_session, title=HOSTILE_TITLE, landmark="Stop </script> `${x}`")
-    html = client.get("/").get_data(as_text=True)
-    reference = re.search(r"SR-\d{4}-\d{6}", html).group(0)
-    tracking = client.get(f"/requests/{reference}").get_data(as_text=True)
-    for page in (html, tracking):
+    filed = file_request(app_session, title=HOSTILE_TITLE, landmark="Stop </script> `${x}`")
+    home = client.get("/").get_data(as_text=True)
+    tracking = client.get(f"/requests/{filed.reference}").get_data(as_text=True)
+    for page in (home, tracking):
         assert "</script><img" not in page
         assert "<img src=x" not in page
-    # Every copy of the title in the map script sits inside a JSON string literal.
-    in_script = html.count("${window.pwned=1}")
-    in_json_strings = len(re.findall(r'bind(?:Tooltip|Popup)\("[^"]*\$\{window\.pwned=1\}', html))
-    assert in_script == in_json_strings == 2
-    assert "&lt;/script&gt;" in tracking
+        # {{ 7*7 }} evaluated would read "onerror=alert(1)&gt; 49" (random tokens may hold 49).
+        assert "alert(1)&gt; 49" not in page and "alert(1)> 49" not in page
+    # The title is not part of the home page at all, and its map layer carries it as data.
+    assert "window.pwned" not in home
+    layer = client.get("/api/layers/requests?bbox=24.9,60.15,24.98,60.19").get_json()
+    assert [feature["properties"]["title"] for feature in layer["features"]] == [HOSTILE_TITLE]
+    assert "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; {{ 7*7 }}" in tracking
 
 
 def test_the_home_map_shows_new_stops_planned_and_in_service_not_cancelled(client, app_session):
     """A stop opened from residents' requests is not in the operator's feed yet; the map shows
     it anyway, and the ones still on their way, saying where each stands."""
-    from tests.factories import add_route, add_user, approve_request, take_to_stage
-    from transitreq.models import utc_now
-    from transitreq.services import projects
+    from tests.factories import add_user, approve_request, take_to_stage
 
     add_service_area(app_session)
     add_route(app_session, "7")
@@ -213,12 +230,47 @@ def test_the_home_map_shows_new_stops_planned_and_in_service_not_cancelled(clien
     dropped = approve_request(app_session, planner, title="Bridge stop")
     projects.cancel(app_session, dropped.id, dropped.version, planner, "Bridge rebuilt.")
 
-    html = client.get("/").get_data(as_text=True)
+    layer = client.get("/api/layers/new-stops?bbox=24.9,60.15,24.98,60.19").get_json()
+    where = {feature["properties"]["name"]: feature["properties"] for feature in layer["features"]}
 
     today = utc_now().date()
-    assert "New stops (planned and in service)" in html
-    assert f"New stop Library stop: In service from {today:%d %b %Y}, served by route 7." in html
-    assert "New stop Clinic stop: planned: coordination with departments" in html
-    assert "New stop Bridge stop" not in html  # its request is back in review, as a request
-    assert html.count("new-stop-marker") == 2
+    assert set(where) == {"Library stop", "Clinic stop"}  # the cancelled one is not shown
+    assert where["Library stop"]["stage"] == "in_service"
+    assert where["Library stop"]["service_summary"] == (
+        f"In service from {today:%d %b %Y}, served by route 7."
+    )
+    assert where["Clinic stop"]["stage"] == "coordination"
+    assert where["Clinic stop"]["stage_label"] == "Coordination with departments"
+    assert where["Clinic stop"]["service_summary"] is None
     assert opened.id != planned.id
+
+
+# Pinned when reviewing stop projects (issue 5): each failed before its fix.
+
+
+def _home_page_queries(app, client, app_session, planner, projects_wanted: int) -> int:
+    from transitreq.models import StopProject
+
+    existing = app_session.scalar(select(func.count()).select_from(StopProject))
+    for _ in range(projects_wanted - existing):
+        take_to_stage(app_session, approve_request(app_session, planner), planner, "coordination")
+    counted, stop = count_queries(app.extensions["transitreq.engine"])
+    try:
+        response = client.get("/api/layers/new-stops?bbox=24.9,60.15,24.98,60.19")
+    finally:
+        stop()
+    assert response.status_code == 200
+    assert len(response.get_json()["features"]) == projects_wanted
+    return len(counted)
+
+
+def test_the_home_map_reads_its_new_stops_in_a_fixed_number_of_queries(app, client, app_session):
+    """The residents' new-stops layer is public: one query per stop project in it would let
+    the number of projects decide how slow it is for everyone."""
+    add_service_area(app_session)
+    planner = add_user(app_session, "planner")
+
+    few = _home_page_queries(app, client, app_session, planner, 2)
+    many = _home_page_queries(app, client, app_session, planner, 6)
+
+    assert many == few

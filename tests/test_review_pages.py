@@ -18,8 +18,8 @@ from tests.factories import (
     row_counts,
 )
 from transitreq.models import Audience, RequestStatus
-from transitreq.services import decisions
-from transitreq.services.stop_requests import find_by_reference
+from transitreq.services.requests import decisions
+from transitreq.services.requests.filing import find_by_reference
 
 
 def _review_url(reference: str) -> str:
@@ -70,6 +70,14 @@ def test_review_page_shows_evidence_neighbours_and_the_whole_audit_log(client, a
     assert 'id="map_review"' in html and "js/review_map.js" in html
     for form in ("approve-form", "merge-form", "reject-form", "ask-form", "note-form"):
         assert f'id="{form}"' in html
+    # Who acted: the resident who filed (a code, shown in the reader's words), the planner.
+    who = re.compile(r"</time></td>\s*<td>([^<]*)</td>")
+    actors = who.findall(html)
+    assert "a resident" in actors and planner.name in actors, actors
+    chinese = client.get(
+        _review_url(stop_request.reference), headers={"Accept-Language": "zh-CN"}
+    ).get_data(as_text=True)
+    assert "居民" in who.findall(chinese)
 
 
 def test_planner_approves_at_a_typed_site_and_the_resident_sees_it(client, app_session):
@@ -145,7 +153,12 @@ def test_refused_decision_names_the_field_and_keeps_what_was_typed(client, app_s
 
     sent = client.post(
         _review_url(stop_request.reference) + "/merge",
-        data={"csrf_token": token, "version": _version_in(html), "into_reference": "SR-2026-9"},
+        data={
+            "csrf_token": token,
+            "version": _version_in(html),
+            "into_reference": "SR-2026-9",
+            "confirm": "1",
+        },
     )
 
     assert sent.status_code == 422
@@ -163,8 +176,12 @@ def test_merge_rejection_and_question_show_on_the_tracking_page(client, app_sess
     )
     planner = log_in(client, app_session)
     for reference, form_name, fields in (
-        (merged.reference, "merge", {"into_reference": target.reference}),
-        (rejected.reference, "reject", {"reason_code": "road_unsuitable", "text": "Too narrow."}),
+        (merged.reference, "merge", {"into_reference": target.reference, "confirm": "1"}),
+        (
+            rejected.reference,
+            "reject",
+            {"reason_code": "road_unsuitable", "text": "Too narrow.", "confirm": "1"},
+        ),
         (asked.reference, "ask", {"question": "Morning or afternoon trips?"}),
     ):
         html, token = _open_review(client, reference)

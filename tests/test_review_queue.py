@@ -15,9 +15,10 @@ from tests.factories import (
     log_in,
     offset,
 )
+from transitreq.config import default_settings
 from transitreq.models import RequestStatus, StopRequest
-from transitreq.services.evaluation import EvaluationSettings, evaluate_site
-from transitreq.services.stop_requests import support_request
+from transitreq.services.analysis.evaluation import evaluate_site
+from transitreq.services.requests.filing import support_request
 
 # Central Helsinki split into two districts at the railway square's longitude.
 WEST = box(24.90, 60.150, RAILWAY_SQUARE.x, 60.190)
@@ -177,41 +178,80 @@ def test_paging_splits_the_sorted_table_but_the_map_shows_all(client, planner, q
     for page in (1, 2, 3):
         body = _get(client, sort="-score", per_page=3, page=page)
         assert body["pages"] == 3
+        assert body["total"] == len(queue)
+        assert body["map"] == "points"
         assert len(body["features"]["features"]) == len(queue)
         seen += _references(body)
     assert seen == expected
 
 
 @pytest.mark.parametrize(
-    ("params", "field"),
+    ("params", "field", "label"),
     [
-        ({"per_page": "201"}, "per_page"),
-        ({"page": "0"}, "page"),
-        ({"sort": "title"}, "sort"),
-        ({"status": "lost"}, "status"),
-        ({"min_score": "abc"}, "min_score"),
-        ({"min_score": "60", "max_score": "10"}, "min_score"),
-        ({"district": "Atlantis"}, "district"),
-        ({"q": "bus\x00stop"}, "q"),
-        ({"bbox": "24.98,60.19,24.90,60.15"}, "bbox"),
+        ({"per_page": "201"}, "per_page", "Rows per page"),
+        ({"per_page": "ten"}, "per_page", "Rows per page"),
+        ({"page": "0"}, "page", "Page"),
+        ({"sort": "title"}, "sort", "Sort by"),
+        ({"status": "lost"}, "status", "Status"),
+        ({"min_score": "abc"}, "min_score", "Score from"),
+        ({"max_score": "nan"}, "max_score", "Score to"),
+        ({"min_score": "60", "max_score": "10"}, "min_score", "Score from"),
+        ({"district": "Atlantis"}, "district", "district"),
+        ({"q": "bus\x00stop"}, "q", "Search"),
+        ({"bbox": "24.98,60.19,24.90,60.15"}, "bbox", "Map view"),
+        ({"zoom": "23"}, "zoom", "Map zoom"),
+        ({"zoom": "1.5"}, "zoom", "Map zoom"),
     ],
 )
-def test_malformed_filters_are_named(client, planner, queue, params, field):
+def test_malformed_filters_are_named_by_their_labels(client, planner, queue, params, field, label):
+    """Planners read the error: it names the filter as the page labels it, never the
+    parameter's internal name."""
     response = client.get("/api/planner/requests", query_string=params)
     assert response.status_code == 422
-    assert response.get_json()["error"]["field"] == field
+    error = response.get_json()["error"]
+    assert error["field"] == field
+    assert label in error["message"]
+    assert f"“{field}”" not in error["message"] or field == label
+    assert not error["message"].startswith(f"{field} ")
 
 
-def test_filing_and_support_refresh_the_cached_score(app, app_session):
+def test_filter_errors_are_named_in_chinese_too(client, planner, queue):
+    response = client.get(
+        "/api/planner/requests",
+        query_string={"min_score": "60", "max_score": "10"},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["message"] == "“评分下限”不能大于“评分上限”。"
+
+
+def test_filing_and_support_mark_the_score_due_and_the_queue_computes_it(app, app_session, client):
+    """Scores are computed after the answer: the filing leaves it due, and the queue a
+    planner opens shows it computed, never a blank."""
+    from transitreq.services.analysis.scores import due_count
+
     add_service_area(app_session)
-    settings = app.extensions["transitreq.evaluation_settings"]
-    filed = file_request(app_session, point=offset(RAILWAY_SQUARE, 45, 200))
-    app_session.expire_all()
+    settings = app.extensions["transitreq.settings"].evaluation
     site = Point(offset(RAILWAY_SQUARE, 45, 200))
-    assert filed.score == pytest.approx(evaluate_site(app_session, site, settings).score.total)
-    before = filed.score
+    filed = file_request(app_session, point=site)
+    app_session.expire_all()
+    assert app_session.get(StopRequest, filed.id).score is None
+    assert due_count(app_session) == 1
+    log_in(client, app_session, role="planner")
+    row = _get(client)["rows"][0]
+    expected = evaluate_site(app_session, site, settings).score.total
+    assert row["score"] == pytest.approx(expected, abs=0.05)
+    app_session.expire_all()
+    assert app_session.get(StopRequest, filed.id).score == pytest.approx(expected)
+    assert due_count(app_session) == 0
+    before = expected
     for number in range(3):
         support_request(app_session, filed.reference, f"fan{number}@example.org")
+    app_session.expire_all()
+    # Supported: the old score stays shown until the new one is computed.
+    assert app_session.get(StopRequest, filed.id).score == pytest.approx(before)
+    assert due_count(app_session) == 1
+    assert app.test_cli_runner().invoke(args=["rescore-requests"]).exit_code == 0
     app_session.expire_all()
     refreshed = app_session.get(StopRequest, filed.id)
     assert refreshed.score > before
@@ -224,10 +264,10 @@ def test_rescore_command_scores_again_only_requests_awaiting_a_decision(app, app
     """After a new feed or population layer the cached scores are stale; the operator's
     command brings those that still guide a decision up to date and leaves decided ones."""
     from tests.factories import add_user
-    from transitreq.services import decisions
+    from transitreq.services.requests import decisions
 
     add_service_area(app_session)
-    settings = app.extensions["transitreq.evaluation_settings"]
+    settings = app.extensions["transitreq.settings"].evaluation
     waiting = [
         file_request(app_session, point=offset(RAILWAY_SQUARE, bearing, 300)) for bearing in (0, 90)
     ]
@@ -254,11 +294,13 @@ def test_rescore_command_scores_again_only_requests_awaiting_a_decision(app, app
 
 
 def test_default_settings_score_sessions_without_an_app(session):
+    from transitreq.services.analysis.scores import score_due
+
     add_service_area(session)
-    filed = file_request(session)
-    session.expire_all()
-    expected = evaluate_site(session, RAILWAY_SQUARE, EvaluationSettings()).score.total
-    assert filed.score == pytest.approx(expected)
+    filed_id = file_request(session).id
+    assert score_due(session) == 1
+    expected = evaluate_site(session, RAILWAY_SQUARE, default_settings().evaluation).score.total
+    assert session.get(StopRequest, filed_id).score == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(

@@ -6,14 +6,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import csrf_token_from
 from tests.factories import (
     add_route,
     add_service_area,
     add_user,
     approve_request,
     department_staff,
+    log_in_as,
     take_to_stage,
+    version_of,
 )
+from transitreq.config import default_settings
 from transitreq.db import make_engine, make_sessionmaker
 from transitreq.errors import (
     NotPermitted,
@@ -31,8 +35,10 @@ from transitreq.models import (
     User,
     utc_now,
 )
-from transitreq.services import projects, sign_offs
-from transitreq.services.project_settings import SETTINGS_KEY, ProjectSettings
+from transitreq.sentences import event_text
+from transitreq.services.context import SETTINGS_KEY
+from transitreq.services.projects import sign_offs
+from transitreq.services.projects import stages as projects
 
 
 @pytest.fixture
@@ -86,7 +92,7 @@ def test_department_staff_decide_their_own_sign_off(
     ).first()
     assert event.audience is audience
     assert event.actor == staff.name
-    assert "Traffic police" in event.note
+    assert "Traffic police" in event_text(event)
 
 
 @pytest.mark.parametrize("decision", ["changes", "refuse"])
@@ -164,7 +170,7 @@ def test_a_planner_asks_a_department_again_after_changes(session, planner, coord
 
 
 def test_the_required_departments_come_from_the_deployments_settings(session, planner):
-    session.info[SETTINGS_KEY] = ProjectSettings(required_sign_offs=("Fire brigade", "Landscaping"))
+    session.info[SETTINGS_KEY] = default_settings(REQUIRED_SIGN_OFFS="Fire brigade,Landscaping")
     try:
         project = approve_request(session, planner)
     finally:
@@ -208,3 +214,47 @@ def test_construction_starts_once_every_department_signed_off(session, planner, 
     )
     session.expire_all()
     assert session.get(StopProject, coordinating.id).status is ProjectStage.CONSTRUCTION
+
+
+# Pinned when reviewing stop projects (issue 5): each failed before its fix.
+
+
+APPROVAL_REASON = "Only if the bin by lamp post 14 goes; our budget line 7731 covers it"
+
+
+def test_a_departments_reason_for_approving_stays_off_every_public_surface(client, app_session):
+    """The sign-off form says the reason is for the planners; approving with one must not put
+    it on the residents' timeline, the JSON API or Open311."""
+    add_service_area(app_session)
+    planner = add_user(app_session, "planner")
+    project = take_to_stage(
+        app_session, approve_request(app_session, planner), planner, "coordination"
+    )
+    reference = project.requests[0].reference
+    staff = department_staff(app_session, "Traffic police")
+    police = next(s for s in project.sign_offs if s.owner_name == "Traffic police")
+    log_in_as(client, staff)
+    page = client.get("/departments/").get_data(as_text=True)
+    assert "the planners read it" in page
+
+    decided = client.post(
+        f"/departments/sign-offs/{police.id}",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "version": str(version_of(app_session, project)),
+            "decision": "approve",
+            "reason": APPROVAL_REASON,
+        },
+    )
+    assert decided.status_code == 303
+    client.post("/logout", data={"csrf_token": csrf_token_from(page)})
+
+    tracking = client.get(f"/requests/{reference}").get_data(as_text=True)
+    api = client.get(f"/api/requests/{reference}").get_data(as_text=True)
+    open311 = client.get(f"/open311/v2/requests/{reference}.json").get_data(as_text=True)
+    assert "Traffic police signed off" in tracking  # the approval itself is public
+    for public in (tracking, api, open311):
+        assert "lamp post 14" not in public and "7731" not in public
+    # The planners still read it, on the project page.
+    log_in_as(client, planner)
+    assert APPROVAL_REASON in client.get(f"/planning/projects/{project.id}").get_data(as_text=True)

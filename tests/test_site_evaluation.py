@@ -7,38 +7,38 @@ each other, within 1 %.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import shapely
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import to_shape
 from pyproj import Transformer
-from shapely.geometry import LineString, MultiPolygon, Point, box
+from shapely.geometry import LineString, Point
 from sqlalchemy import select
 
-from tests import databases
 from tests.databases import assert_uses_spatial_index
+from tests.gtfs_feeds import hsl, hsl_main_pattern, hsl_route
+from tests.helsinki import (
+    EVERY_STOP_ALIKE,
+    GRID,
+    POINTS,
+    SETTINGS,
+    SETTINGS_AND_STATIONS,
+    station_reach_m,
+)
 from tests.reference_data import (
-    GTFS_ZIP,
-    POPULATION_GRID,
-    POPULATION_POINTS,
     UTM_35N,
     grid_extent,
-    read_stops,
-    read_units,
     to_utm,
 )
-from tests.test_gtfs_import import hsl, hsl_main_pattern, hsl_route
-from transitreq import migrate
-from transitreq.db import make_engine, make_sessionmaker
+from transitreq.backends import backend_of
 from transitreq.geo.catchment import catchment_circle, population_statement
-from transitreq.importers.gtfs import import_gtfs
-from transitreq.importers.population import import_population
-from transitreq.models import PopulationDataset, Route, ServiceArea, Stop
-from transitreq.services.evaluation import EvaluationSettings, evaluate_site
+from transitreq.geo.modes import ModeRules
+from transitreq.models import PopulationDataset, Route, RouteStop, Stop
+from transitreq.services.analysis.evaluation import evaluate_site
 
 POINTS_KIND = "points"
 RADII_M = (250, 400)
-SETTINGS = EvaluationSettings(catchment_radii_m=RADII_M, metric_srid=UTM_35N)
-GRID, POINTS = "hsy-grid", "hsy-points"
 
 
 def _sites() -> list[Point]:
@@ -54,61 +54,6 @@ def _sites() -> list[Point]:
 SITES = _sites()
 
 
-def _load_helsinki(url: str) -> None:
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    session = make_sessionmaker(engine)()
-    session.add(
-        ServiceArea(
-            name="Helsinki centre",
-            boundary=from_shape(MultiPolygon([box(24.8, 60.1, 25.1, 60.3)]), 4326),
-        )
-    )
-    session.commit()
-    import_gtfs(session, GTFS_ZIP, "hsl")
-    import_population(session, POPULATION_GRID, name=GRID, population_field="population")
-    import_population(session, POPULATION_POINTS, name=POINTS, population_field="population")
-    session.close()
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def helsinki(tmp_path_factory):
-    """One database per backend with the Helsinki data loaded; read-only for these tests."""
-    postgis_url = databases.create_postgis_database()
-    urls = {
-        "spatialite": databases.spatialite_database(tmp_path_factory.mktemp("helsinki")),
-        "postgis": postgis_url,
-    }
-    engines = {}
-    for backend, url in urls.items():
-        _load_helsinki(url)
-        engines[backend] = make_engine(url)
-    yield {backend: make_sessionmaker(engine) for backend, engine in engines.items()}
-    for engine in engines.values():
-        engine.dispose()
-    databases.drop_postgis_database(postgis_url)
-
-
-@pytest.fixture(params=("spatialite", "postgis"))
-def helsinki_session(request, helsinki):
-    session = helsinki[request.param]()
-    yield session
-    session.close()
-
-
-@pytest.fixture(scope="module")
-def reference():
-    stops = read_stops()
-    return {
-        GRID: [(to_utm(unit.geometry), unit.population) for unit in read_units(POPULATION_GRID)],
-        POINTS: [
-            (to_utm(unit.geometry), unit.population) for unit in read_units(POPULATION_POINTS)
-        ],
-        "stops": [(stop, to_utm(stop.point)) for stop in stops],
-    }
-
-
 def _close(actual: float, expected: float) -> bool:
     """Within 1 %, or within one person where the expected count is tiny."""
     return abs(actual - expected) <= max(0.01 * abs(expected), 1.0)
@@ -122,19 +67,27 @@ def _expected_population(units, region, kind: str) -> float:
     )
 
 
-def _uncovered(site_utm, radius_m: float, stops) -> shapely.Geometry:
+def _uncovered(site_utm, radius_m: float, stops, stations: set[str]) -> shapely.Geometry:
+    """The catchment less what existing stops serve: each stop its radius, a metro or rail
+    station at least 800 m."""
     catchment = site_utm.buffer(radius_m, quad_segs=64)
-    near = [utm for _, utm in stops if utm.distance(site_utm) <= 2 * radius_m]
-    covered = shapely.union_all([stop.buffer(radius_m, quad_segs=64) for stop in near])
-    return catchment.difference(covered)
+    circles = [
+        utm.buffer(station_reach_m(stop, radius_m, stations), quad_segs=64)
+        for stop, utm in stops
+        if utm.distance(site_utm) <= radius_m + station_reach_m(stop, radius_m, stations)
+    ]
+    return catchment.difference(shapely.union_all(circles))
 
 
+@pytest.mark.parametrize("rules", list(SETTINGS_AND_STATIONS))
 @pytest.mark.parametrize("dataset_name", [GRID, POINTS])
 @pytest.mark.parametrize("site", SITES, ids=[f"site{i}" for i in range(len(SITES))])
 def test_population_served_and_newly_served_match_an_independent_computation(
-    helsinki_session, reference, dataset_name, site
+    helsinki_session, reference, dataset_name, site, rules
 ):
-    evaluation = evaluate_site(helsinki_session, site, SETTINGS, dataset_name)
+    settings, stations_reach_farther = SETTINGS_AND_STATIONS[rules]
+    stations = reference["stations"] if stations_reach_farther else set()
+    evaluation = evaluate_site(helsinki_session, site, settings, dataset_name)
     site_utm = to_utm(site)
     units = reference[dataset_name]
     kind = POINTS_KIND if dataset_name == POINTS else "polygons"
@@ -142,7 +95,9 @@ def test_population_served_and_newly_served_match_an_independent_computation(
         circle = site_utm.buffer(catchment.radius_m, quad_segs=64)
         expected = _expected_population(units, circle, kind)
         expected_new = _expected_population(
-            units, _uncovered(site_utm, catchment.radius_m, reference["stops"]), kind
+            units,
+            _uncovered(site_utm, catchment.radius_m, reference["stops"], stations),
+            kind,
         )
         assert _close(catchment.population, expected), (catchment, expected)
         assert _close(catchment.newly_served, expected_new), (catchment, expected_new)
@@ -152,7 +107,7 @@ def test_population_served_and_newly_served_match_an_independent_computation(
 def test_some_site_has_people_not_yet_served_within_250_m(helsinki_session):
     """The data's own fact: ~6 % live beyond 200 m of a stop, so 250 m gaps exist somewhere."""
     newly = [
-        evaluate_site(helsinki_session, site, SETTINGS, GRID).catchments[0].newly_served
+        evaluate_site(helsinki_session, site, EVERY_STOP_ALIKE, GRID).catchments[0].newly_served
         for site in SITES
     ]
     assert max(newly) > 1
@@ -182,9 +137,56 @@ def test_routes_near_the_site_are_those_within_the_catchment(helsinki_session, s
     actual = {route.route_id: route.distance_m for route in evaluation.routes_in_catchment}
     assert actual.keys() == expected.keys()
     assert all(abs(actual[key] - expected[key]) <= 0.5 for key in expected)
+    buses = set(
+        helsinki_session.scalars(
+            select(Route.id).where((Route.route_type == 3) | Route.route_type.between(700, 799))
+        )
+    )
+    # Only buses could call at a new bus stop: trams, metro and trains passing by do not count.
     assert {route.route_id for route in evaluation.routes_passing_by} == {
-        key for key, metres in expected.items() if metres <= SETTINGS.pass_by_m
+        key for key, metres in expected.items() if metres <= SETTINGS.pass_by_m and key in buses
     }
+
+
+def test_a_train_or_tram_passing_by_is_listed_but_cannot_call_at_a_bus_stop(helsinki_session):
+    """Pins trains counting as bus routes: a rail line beside a site was a route that "could
+    call with no detour", and its stop spacing was measured along the rail."""
+    rail = helsinki_session.scalars(
+        select(Route).where(Route.route_type.between(100, 199), Route.path.is_not(None))
+    ).first()
+    line = to_shape(rail.path).geoms[0]
+    site = line.interpolate(0.5, normalized=True)
+    evaluation = evaluate_site(helsinki_session, Point(site.x, site.y), SETTINGS, GRID)
+    listed = {route.route_id: route for route in evaluation.routes_in_catchment}
+    assert listed[rail.id].mode == "rail" and listed[rail.id].distance_m < 1
+    assert rail.id not in {route.route_id for route in evaluation.routes_passing_by}
+    assert rail.id not in {spacing.route_id for spacing in evaluation.spacing}
+    assert all(route.mode in ("bus", "trolleybus") for route in evaluation.routes_passing_by)
+
+
+def test_people_already_served_are_told_apart_by_the_mode_serving_them(helsinki_session):
+    """On a metro station, the people already served within 400 m are served by the metro
+    (its 800 m reach covers the whole catchment); buses serve some of them too."""
+    stations = helsinki_session.scalars(
+        select(Stop)
+        .join(RouteStop, RouteStop.stop_id == Stop.id)
+        .join(Route, Route.id == RouteStop.route_id)
+        .where(Route.route_type == 1)
+        .order_by(Stop.id)
+    )
+    catchment = next(
+        found
+        for station in stations
+        if (
+            found := evaluate_site(
+                helsinki_session, to_shape(station.location), SETTINGS, GRID
+            ).catchments[-1]
+        ).population
+    )
+    by_mode = {served.mode: served.population for served in catchment.already_served_by}
+    assert by_mode["metro"] == pytest.approx(catchment.population, rel=0.001)
+    assert catchment.newly_served == pytest.approx(0, abs=0.5)
+    assert 0 < by_mode.get("bus", 0) <= catchment.population + 1e-6
 
 
 def _site_between_stops_from_the_feed(direction_id: str) -> tuple[Point, str, float, float]:
@@ -225,7 +227,11 @@ def test_stop_spacing_is_measured_along_the_route_in_its_own_direction(
     helsinki_session, direction_id
 ):
     site, gtfs_route_id, previous_m, next_m = _site_between_stops_from_the_feed(direction_id)
-    evaluation = evaluate_site(helsinki_session, site, SETTINGS, GRID)
+    # A city whose new stops serve trams as well as buses: tram 4 can call at the site.
+    with_trams = replace(
+        SETTINGS, modes=ModeRules(frozenset({"bus", "trolleybus", "tram"}), {"metro": 800})
+    )
+    evaluation = evaluate_site(helsinki_session, site, with_trams, GRID)
     route_id = helsinki_session.scalars(
         select(Route.id).where(Route.gtfs_route_id == gtfs_route_id)
     ).one()
@@ -261,13 +267,17 @@ def test_both_backends_give_the_same_evaluation(helsinki):
 
 
 def test_population_query_uses_the_spatial_index(helsinki_session):
-    dialect = helsinki_session.get_bind().dialect
     dataset = helsinki_session.scalars(
         select(PopulationDataset).where(PopulationDataset.name == GRID)
     ).one()
     site = SITES[1]
     statement = population_statement(
-        dialect.name, dataset, catchment_circle(site, 400, UTM_35N), site, 400, UTM_35N
+        backend_of(helsinki_session),
+        dataset,
+        catchment_circle(site, 400, UTM_35N),
+        site,
+        400,
+        UTM_35N,
     )
     assert_uses_spatial_index(helsinki_session, statement, "idx_population_units_geom")
 

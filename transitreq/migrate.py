@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+from transitreq.resources import resource_dir
+
+MIGRATIONS_DIR = resource_dir("migrations")
 
 
 def _alembic_config(connection) -> Config:

@@ -1,10 +1,13 @@
 /* The review page's approval pin: drag it, or type "lat, lon", to choose where the stop goes.
-   Works on the Leaflet map folium built (window.transitreqMap); the form also works without it. */
+   Works on the Leaflet map folium built (window.transitreqMap); the form also works without it.
+   The pin's name comes from the page's catalogue (web/planner_messages.py) through the map
+   script's t(). */
 (function () {
   "use strict";
   var map = window.transitreqMap;
   var form = document.getElementById("approve-form");
-  if (!map || !form) { return; }
+  if (!map || !form || !window.TransitMap) { return; }
+  var t = window.TransitMap.t;
   var latInput = document.getElementById("project-lat");
   var lonInput = document.getElementById("project-lon");
   var typed = document.getElementById("project-coordinates");
@@ -12,7 +15,7 @@
   var LAT_LON = /^\s*([-+]?\d+(?:\.\d+)?)\s*[,; ]\s*([-+]?\d+(?:\.\d+)?)\s*$/;
   var start = [parseFloat(latInput.value), parseFloat(lonInput.value)];
   var pin = L.marker(start, {
-    draggable: true, keyboard: true, title: "Where the stop goes", alt: "Where the stop goes"
+    draggable: true, keyboard: true, title: t("review.pin"), alt: t("review.pin")
   }).addTo(map);
   var linkCircle = null;
   window.reviewPin = pin;

@@ -10,14 +10,22 @@ from shapely.geometry import Point
 from sqlalchemy import Float, Select, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
+from transitreq.backends import Backend, backend_of
 from transitreq.geo.metric import box_around, point_literal
-from transitreq.geo.spatial_index import in_box
-from transitreq.geo.sql import SqlGeometry, circle, intersects, metric
-from transitreq.models import POINTS, WGS84_SRID, PopulationDataset, PopulationUnit, Stop
+from transitreq.geo.modes import ModeRules, stop_has_mode, stop_reach_m
+from transitreq.geo.sql import CIRCLE_QUADRANT_SEGMENTS, SqlGeometry, circle, metric
+from transitreq.models import (
+    POINTS,
+    WGS84_SRID,
+    PopulationDataset,
+    PopulationUnit,
+    Stop,
+    StopMode,
+)
 
 
 def population_statement(
-    dialect_name: str,
+    backend: Backend,
     dataset: PopulationDataset,
     region: SqlGeometry,
     site: Point,
@@ -32,14 +40,12 @@ def population_statement(
     geometry for PostGIS), never once per unit.
     """
     box = box_around(site.x, site.y, radius_m)
-    near_site = (PopulationUnit.dataset_id == dataset.id) & in_box(
-        dialect_name, PopulationUnit.geom, box
-    )
+    near_site = (PopulationUnit.dataset_id == dataset.id) & backend.in_box(PopulationUnit.geom, box)
     if dataset.geometry_kind == POINTS:
         # Whether a point lies inside does not depend on the CRS, so the region (drawn in
         # metres) is brought to WGS 84 once rather than every candidate point to metres.
         region_wgs84 = select(func.ST_Transform(region, WGS84_SRID)).scalar_subquery()
-        inside = intersects(dialect_name, PopulationUnit.geom, region_wgs84)
+        inside = backend.intersects(PopulationUnit.geom, region_wgs84)
         return select(func.coalesce(func.sum(PopulationUnit.population), literal(0.0))).where(
             near_site & inside
         )
@@ -63,8 +69,8 @@ def population_statement(
 def _population_in(
     session: Session, dataset: PopulationDataset, region, site: Point, radius_m: float, srid: int
 ) -> float:
-    dialect_name = session.get_bind().dialect.name
-    statement = population_statement(dialect_name, dataset, region, site, radius_m, srid)
+    backend = backend_of(session)
+    statement = population_statement(backend, dataset, region, site, radius_m, srid)
     return float(session.scalar(statement) or 0.0)
 
 
@@ -81,57 +87,69 @@ def population_within(
     return _population_in(session, dataset, catchment, site, radius_m, srid)
 
 
-def _covered_by_stops(dialect_name: str, site: Point, radius_m: float, srid: int) -> SqlGeometry:
-    """SQL for the area already within ``radius_m`` of an existing stop, near the site.
+def covered_by_stops(
+    backend: Backend,
+    site: Point,
+    radius_m: float,
+    srid: int,
+    rules: ModeRules,
+    mode: str | None = None,
+) -> SqlGeometry:
+    """SQL for the area near the site already served by a stop (of ``mode``, when given), each
+    stop reaching as far as its modes do (``geo/modes.py``).
 
-    Only stops within twice the radius can overlap the site's catchment, so only those are read;
-    with no stop there the union is NULL.
+    Only stops whose reach can overlap the site's catchment are read; with no stop there the
+    union is NULL.
     """
-    return (
-        select(func.ST_Union(circle(metric(Stop.location, srid), radius_m)))
-        .where(in_box(dialect_name, Stop.location, box_around(site.x, site.y, 2 * radius_m)))
-        .scalar_subquery()
-    )
+    # Served by one mode: that mode's own reach, not the farthest of the stop's modes (a bus
+    # stop beside a metro station serves its bus riders within the radius only).
+    reach_m = stop_reach_m(rules, radius_m) if mode is None else rules.reach_m(mode, radius_m)
+    search_m = radius_m + rules.farthest_reach_m(radius_m)
+    statement = select(
+        func.ST_Union(
+            func.ST_Buffer(metric(Stop.location, srid), reach_m, CIRCLE_QUADRANT_SEGMENTS)
+        )
+    ).where(backend.in_box(Stop.location, box_around(site.x, site.y, search_m)))
+    if mode is not None:
+        statement = statement.where(stop_has_mode(mode, rules))
+    return statement.scalar_subquery()
 
 
 def population_already_served(
-    session: Session, dataset: PopulationDataset, site: Point, radius_m: float, srid: int
-) -> float:
-    """People within ``radius_m`` of the site who are already within ``radius_m`` of a stop."""
-    dialect_name = session.get_bind().dialect.name
-    served_part = func.ST_Intersection(
-        catchment_circle(site, radius_m, srid),
-        _covered_by_stops(dialect_name, site, radius_m, srid),
-    )
-    return _population_in(session, dataset, served_part, site, radius_m, srid)
-
-
-def population_newly_served(
     session: Session,
     dataset: PopulationDataset,
     site: Point,
     radius_m: float,
     srid: int,
-    population: float | None = None,
+    rules: ModeRules,
+    mode: str | None = None,
 ) -> float:
-    """People within ``radius_m`` of the site who are not within ``radius_m`` of any stop today.
+    """People within ``radius_m`` of the site already served by a stop (of ``mode``)."""
+    backend = backend_of(session)
+    served_part = func.ST_Intersection(
+        catchment_circle(site, radius_m, srid),
+        covered_by_stops(backend, site, radius_m, srid, rules, mode),
+    )
+    return _population_in(session, dataset, served_part, site, radius_m, srid)
 
-    Population adds up over disjoint areas, so this is everyone in the catchment less those
-    already served: one query instead of subtracting the covered area from the catchment, and
-    the union of stop circles never leaves the database. Pass ``population`` (the catchment's,
-    already computed) to save that query too.
-    """
-    if population is None:
-        population = population_within(session, dataset, site, radius_m, srid)
-    served = population_already_served(session, dataset, site, radius_m, srid)
-    return max(population - served, 0.0)
+
+def modes_near(session: Session, site: Point, search_m: float) -> list[str]:
+    """The modes trips call with at stops within ``search_m`` of the site (box)."""
+    backend = backend_of(session)
+    modes = session.scalars(
+        select(StopMode.mode)
+        .join(Stop, Stop.id == StopMode.stop_id)
+        .where(backend.in_box(Stop.location, box_around(site.x, site.y, search_m)))
+        .distinct()
+    )
+    return sorted(modes)
 
 
 def datasets_with_units_near(session: Session, site: Point, radius_m: float) -> Select:
     """Ids of population datasets with at least one unit in the box around the catchment."""
-    dialect_name = session.get_bind().dialect.name
+    backend = backend_of(session)
     return (
         select(PopulationUnit.dataset_id)
-        .where(in_box(dialect_name, PopulationUnit.geom, box_around(site.x, site.y, radius_m)))
+        .where(backend.in_box(PopulationUnit.geom, box_around(site.x, site.y, radius_m)))
         .distinct()
     )

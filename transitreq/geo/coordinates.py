@@ -8,6 +8,7 @@ import re
 from shapely.geometry import Point
 
 from transitreq.errors import InvalidCoordinates, SwappedCoordinates
+from transitreq.i18n import _
 
 # "60.17, 24.94", "60.17 24.94", "60.17;24.94": decimal degrees, latitude first.
 _LAT_LON_TEXT = re.compile(
@@ -16,16 +17,21 @@ _LAT_LON_TEXT = re.compile(
 
 
 def _as_float(value: object, field: str, label: str) -> float:
+    """``value`` as a number; ``label`` names it in the reader's language ("Latitude")."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvalidCoordinates(f"{label} is missing.", field)
+        raise InvalidCoordinates(_("%(label)s is missing.", label=label), field)
+    not_degrees = _("%(label)s must be a number in decimal degrees.", label=label)
     if isinstance(value, bool):
-        raise InvalidCoordinates(f"{label} must be a number in decimal degrees.", field)
+        raise InvalidCoordinates(not_degrees, field)
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise InvalidCoordinates(f"{label} must be a number in decimal degrees.", field) from None
+        raise InvalidCoordinates(not_degrees, field) from None
     if not math.isfinite(number):
-        raise InvalidCoordinates(f"{label} must be a finite number, not “{value}”.", field)
+        raise InvalidCoordinates(
+            _("%(label)s must be a finite number, not “%(value)s”.", label=label, value=value),
+            field,
+        )
     return number
 
 
@@ -35,18 +41,26 @@ def point_from_lat_lon(lat: object, lon: object) -> Point:
     A latitude beyond ±90 that would be a fine longitude is almost always the two numbers given in
     the wrong order, so the message says so instead of a bare "out of range".
     """
-    latitude = _as_float(lat, "lat", "Latitude")
-    longitude = _as_float(lon, "lon", "Longitude")
+    latitude = _as_float(lat, "lat", _("Latitude"))
+    longitude = _as_float(lon, "lon", _("Longitude"))
     if not -90 <= latitude <= 90:
         if -90 <= longitude <= 90 and -180 <= latitude <= 180:
             raise SwappedCoordinates(
-                f"Latitude {latitude} is out of range; latitude and longitude look swapped: "
-                f"did you mean {longitude}, {latitude}? Give latitude first.",
+                _(
+                    "Latitude %(lat)s is out of range; latitude and longitude look swapped: "
+                    "did you mean %(lon)s, %(lat)s? Give latitude first.",
+                    lat=latitude,
+                    lon=longitude,
+                ),
                 "lat",
             )
-        raise InvalidCoordinates(f"Latitude must be between -90 and 90, not {latitude}.", "lat")
+        raise InvalidCoordinates(
+            _("Latitude must be between -90 and 90, not %(lat)s.", lat=latitude), "lat"
+        )
     if not -180 <= longitude <= 180:
-        raise InvalidCoordinates(f"Longitude must be between -180 and 180, not {longitude}.", "lon")
+        raise InvalidCoordinates(
+            _("Longitude must be between -180 and 180, not %(lon)s.", lon=longitude), "lon"
+        )
     return Point(longitude, latitude)
 
 
@@ -55,7 +69,7 @@ def parse_lat_lon_text(text: str, field: str = "location") -> Point:
     match = _LAT_LON_TEXT.match(text or "")
     if not match:
         raise InvalidCoordinates(
-            "Type the place as decimal latitude and longitude, e.g. 60.1699, 24.9384.", field
+            _("Type the place as decimal latitude and longitude, e.g. 60.1699, 24.9384."), field
         )
     return point_from_lat_lon(match["lat"], match["lon"])
 

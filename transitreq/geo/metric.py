@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
-from geoalchemy2 import Geography
-from sqlalchemy import cast, func
+from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 
 from transitreq.models import WGS84_SRID
@@ -26,6 +24,11 @@ class BoundingBox:
     min_lat: float
     max_lon: float
     max_lat: float
+
+    @property
+    def centre_lat_lon(self) -> tuple[float, float]:
+        """The middle of the box as (lat, lon), the order maps are centred in."""
+        return ((self.min_lat + self.max_lat) / 2, (self.min_lon + self.max_lon) / 2)
 
 
 def box_around(lon: float, lat: float, radius_m: float) -> BoundingBox:
@@ -49,17 +52,3 @@ def box_around(lon: float, lat: float, radius_m: float) -> BoundingBox:
 def point_literal(lon: float, lat: float) -> ColumnElement:
     """A WGS 84 point as a SQL expression, built the same way on both backends."""
     return func.ST_GeomFromText(f"POINT({lon!r} {lat!r})", WGS84_SRID)
-
-
-def geodesic_distance_m(
-    dialect_name: str, geometry: ColumnElement[Any], other: ColumnElement[Any]
-) -> ColumnElement[float]:
-    """Distance in metres on the WGS 84 ellipsoid between two SRID 4326 geometries.
-
-    PostGIS measures geography on the spheroid; SpatiaLite's three-argument ``ST_Distance`` with
-    ``use_ellipsoid = 1`` does the same geodesic computation, so both backends agree to the
-    millimetre.
-    """
-    if dialect_name == "postgresql":
-        return func.ST_Distance(cast(geometry, Geography), cast(other, Geography))
-    return func.ST_Distance(geometry, other, 1)

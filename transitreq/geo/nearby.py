@@ -6,13 +6,13 @@ from shapely.geometry import Point
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from transitreq.geo.metric import box_around, geodesic_distance_m, point_literal
-from transitreq.geo.spatial_index import in_box
+from transitreq.backends import Backend, backend_of
+from transitreq.geo.metric import box_around, point_literal
 from transitreq.models import RequestStatus, StopRequest, Support
 
 
 def requests_within_statement(
-    dialect_name: str,
+    backend: Backend,
     point: Point,
     radius_m: float,
     statuses: tuple[RequestStatus, ...],
@@ -23,12 +23,12 @@ def requests_within_statement(
     The index narrows the search to a box around the circle; the geodesic distance then keeps
     only those truly inside it.
     """
-    distance_m = geodesic_distance_m(
-        dialect_name, StopRequest.location, point_literal(point.x, point.y)
+    distance_m = backend.geodesic_distance_m(
+        StopRequest.location, point_literal(point.x, point.y)
     ).label("distance_m")
     return (
         select(StopRequest, distance_m)
-        .where(in_box(dialect_name, StopRequest.location, box_around(point.x, point.y, radius_m)))
+        .where(backend.in_box(StopRequest.location, box_around(point.x, point.y, radius_m)))
         .where(StopRequest.status.in_(statuses))
         .where(distance_m <= radius_m)
         .order_by(distance_m, StopRequest.id)
@@ -44,9 +44,7 @@ def requests_within(
     limit: int = 20,
 ) -> list[tuple[StopRequest, float]]:
     """Requests with one of ``statuses`` within ``radius_m`` of ``point``, nearest first."""
-    statement = requests_within_statement(
-        session.get_bind().dialect.name, point, radius_m, statuses, limit
-    )
+    statement = requests_within_statement(backend_of(session), point, radius_m, statuses, limit)
     return [(stop_request, float(metres)) for stop_request, metres in session.execute(statement)]
 
 
@@ -54,10 +52,8 @@ def demand_within(
     session: Session, point: Point, radius_m: float, statuses: tuple[RequestStatus, ...]
 ) -> tuple[int, int]:
     """How many requests with one of ``statuses`` lie within ``radius_m``, and their supporters."""
-    dialect_name = session.get_bind().dialect.name
-    distance_m = geodesic_distance_m(
-        dialect_name, StopRequest.location, point_literal(point.x, point.y)
-    )
+    backend = backend_of(session)
+    distance_m = backend.geodesic_distance_m(StopRequest.location, point_literal(point.x, point.y))
     supporters = (
         select(func.count(Support.id))
         .where(Support.request_id == StopRequest.id)
@@ -66,7 +62,7 @@ def demand_within(
     )
     near = (
         select(StopRequest.id.label("id"), supporters.label("supporters"))
-        .where(in_box(dialect_name, StopRequest.location, box_around(point.x, point.y, radius_m)))
+        .where(backend.in_box(StopRequest.location, box_around(point.x, point.y, radius_m)))
         .where(StopRequest.status.in_(statuses))
         .where(distance_m <= radius_m)
         .subquery()

@@ -9,11 +9,11 @@ from shapely.geometry import Point
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from transitreq.backends import backend_of
 from transitreq.geo.metric import box_around, point_literal
-from transitreq.geo.spatial_index import in_box
-from transitreq.geo.sql import clipped_to_box, line_locate_point, metric
+from transitreq.geo.sql import metric
 from transitreq.models import Route, RouteStop, Stop
-from transitreq.models.transit import display_name
+from transitreq.models.transit import display_name, transit_mode
 
 # The nearest-stop search starts with this radius and doubles it until enough stops are found.
 _FIRST_SEARCH_RADIUS_M = 500.0
@@ -29,9 +29,13 @@ class NearbyStop:
     code: str | None
     distance_m: float
     routes: list[str]
+    # The modes of the routes calling here ("bus", "metro"…), for saying what a stop is.
+    modes: list[str]
     trips_per_weekday: int
     lat: float
     lon: float
+    # Metres walked along the streets, when a street network covers the site and the stop.
+    walk_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class PassingRoute:
     name: str
     short_name: str
     colour: str
+    # The route's mode ("bus", "rail"…): only the new-stop modes can call at a new stop.
+    mode: str
     distance_m: float
     trips_per_weekday: int
 
@@ -60,12 +66,12 @@ class StopSpacing:
 
 
 def _stops_within(session: Session, site: Point, radius_m: float, srid: int):
-    dialect_name = session.get_bind().dialect.name
+    backend = backend_of(session)
     site_metric = metric(point_literal(site.x, site.y), srid)
     distance_m = func.ST_Distance(metric(Stop.location, srid), site_metric).label("distance_m")
     statement = (
         select(Stop, distance_m)
-        .where(in_box(dialect_name, Stop.location, box_around(site.x, site.y, radius_m)))
+        .where(backend.in_box(Stop.location, box_around(site.x, site.y, radius_m)))
         .where(distance_m <= radius_m)
         .order_by(distance_m, Stop.id)
     )
@@ -80,7 +86,7 @@ def nearest_stops(session: Session, site: Point, srid: int, limit: int = 5) -> l
         radius_m *= 2
         rows = _stops_within(session, site, radius_m, srid)
     rows = rows[:limit]
-    routes_by_stop = _route_names_by_stop(session, [stop.id for stop, _ in rows])
+    routes_by_stop, modes_by_stop = _routes_by_stop(session, [stop.id for stop, _ in rows])
     nearest = []
     for stop, distance_m in rows:
         location = to_shape(stop.location)
@@ -91,6 +97,7 @@ def nearest_stops(session: Session, site: Point, srid: int, limit: int = 5) -> l
                 code=stop.code,
                 distance_m=float(distance_m),
                 routes=routes_by_stop.get(stop.id, []),
+                modes=modes_by_stop.get(stop.id, []),
                 trips_per_weekday=stop.trips_per_weekday,
                 lat=location.y,
                 lon=location.x,
@@ -99,19 +106,27 @@ def nearest_stops(session: Session, site: Point, srid: int, limit: int = 5) -> l
     return nearest
 
 
-def _route_names_by_stop(session: Session, stop_ids: list[int]) -> dict[int, list[str]]:
+def _routes_by_stop(
+    session: Session, stop_ids: list[int]
+) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """The names and the modes of the routes calling at each stop."""
     if not stop_ids:
-        return {}
+        return {}, {}
     rows = session.execute(
-        select(RouteStop.stop_id, Route.short_name, Route.long_name)
+        select(RouteStop.stop_id, Route.short_name, Route.long_name, Route.route_type)
         .join(Route, Route.id == RouteStop.route_id)
         .where(RouteStop.stop_id.in_(stop_ids))
         .distinct()
     )
     names: dict[int, set[str]] = {}
-    for stop_id, short_name, long_name in rows:
+    modes: dict[int, set[str]] = {}
+    for stop_id, short_name, long_name, route_type in rows:
         names.setdefault(stop_id, set()).add(short_name or long_name)
-    return {stop_id: sorted(found) for stop_id, found in names.items()}
+        modes.setdefault(stop_id, set()).add(transit_mode(route_type))
+    return (
+        {stop_id: sorted(found) for stop_id, found in names.items()},
+        {stop_id: sorted(found) for stop_id, found in modes.items()},
+    )
 
 
 def routes_within(session: Session, site: Point, radius_m: float, srid: int) -> list[PassingRoute]:
@@ -120,10 +135,10 @@ def routes_within(session: Session, site: Point, radius_m: float, srid: int) -> 
     Each candidate's line is projected and measured once, and only the few columns shown are
     read back: route geometries are long, and fetching them would cost more than the query.
     """
-    dialect_name = session.get_bind().dialect.name
+    backend = backend_of(session)
     site_metric = metric(point_literal(site.x, site.y), srid)
     box = box_around(site.x, site.y, radius_m)
-    nearby_part = metric(clipped_to_box(dialect_name, Route.path, box), srid)
+    nearby_part = metric(backend.clipped_to_box(Route.path, box), srid)
     candidates = (
         select(
             Route.id,
@@ -131,11 +146,12 @@ def routes_within(session: Session, site: Point, radius_m: float, srid: int) -> 
             Route.short_name,
             Route.gtfs_route_id,
             Route.colour,
+            Route.route_type,
             Route.trips_per_weekday,
             func.ST_Distance(nearby_part, site_metric).label("distance_m"),
         )
         .where(Route.path.is_not(None))
-        .where(in_box(dialect_name, Route.path, box))
+        .where(backend.in_box(Route.path, box))
         .subquery()
     )
     statement = select(candidates).where(candidates.c.distance_m <= radius_m)
@@ -148,6 +164,7 @@ def routes_within(session: Session, site: Point, radius_m: float, srid: int) -> 
             name=display_name(row.short_name, row.long_name, row.gtfs_route_id),
             short_name=row.short_name,
             colour=row.colour,
+            mode=transit_mode(row.route_type),
             distance_m=float(row.distance_m),
             trips_per_weekday=row.trips_per_weekday,
         )
@@ -188,16 +205,14 @@ def stop_spacing(
     """
     if not route_ids:
         return []
-    dialect_name = session.get_bind().dialect.name
+    backend = backend_of(session)
     # Materialised so each route line is projected once, not once per stop compared with it.
     parts = _route_parts(srid, route_ids).cte("route_parts").prefix_with("MATERIALIZED")
     site_metric = metric(point_literal(site.x, site.y), srid)
     stop_metric = metric(Stop.location, srid)
 
     def along_m(geometry):
-        return line_locate_point(dialect_name, parts.c.line, geometry) * func.ST_Length(
-            parts.c.line
-        )
+        return backend.line_locate_point(parts.c.line, geometry) * func.ST_Length(parts.c.line)
 
     statement = (
         select(
@@ -214,7 +229,7 @@ def stop_spacing(
         .select_from(parts)
         .join(RouteStop, RouteStop.route_id == parts.c.route_id)
         .join(Stop, Stop.id == RouteStop.stop_id)
-        .where(in_box(dialect_name, Stop.location, box_around(site.x, site.y, SPACING_SEARCH_M)))
+        .where(backend.in_box(Stop.location, box_around(site.x, site.y, SPACING_SEARCH_M)))
     )
     rows = session.execute(statement).all()
     directions = _directions_by_route(session, route_ids)

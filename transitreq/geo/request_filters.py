@@ -8,9 +8,9 @@ from sqlalchemy import Float, and_, cast, false, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from transitreq.backends import Backend, backend_of
 from transitreq.geo.metric import BoundingBox
-from transitreq.geo.spatial_index import in_box
-from transitreq.geo.sql import SqlGeometry, intersects
+from transitreq.geo.sql import SqlGeometry
 from transitreq.models import ServiceArea, StopRequest
 
 # Well under SQLite's and PostgreSQL's limits on the parameters of one statement.
@@ -27,25 +27,19 @@ def request_lon_lat() -> tuple[ColumnElement[float], ColumnElement[float]]:
 
 def area_extent(session: Session, name: str) -> BoundingBox | None:
     """The lon/lat box around the service area called ``name``; None when there is none."""
-    if session.get_bind().dialect.name == "postgresql":
-        accessors = (func.ST_XMin, func.ST_YMin, func.ST_XMax, func.ST_YMax)
-    else:
-        accessors = (func.MbrMinX, func.MbrMinY, func.MbrMaxX, func.MbrMaxY)
     row = session.execute(
-        select(*(accessor(ServiceArea.boundary) for accessor in accessors)).where(
-            ServiceArea.name == name
-        )
+        select(*backend_of(session).bounds(ServiceArea.boundary)).where(ServiceArea.name == name)
     ).first()
     return BoundingBox(*(float(value) for value in row)) if row else None
 
 
 def in_area_named(
-    dialect_name: str, name: str, location: SqlGeometry = StopRequest.location
+    backend: Backend, name: str, location: SqlGeometry = StopRequest.location
 ) -> ColumnElement[bool]:
     """True for requests whose pin lies in the service area called ``name`` (edge included);
     or for whatever point ``location`` gives, such as a stop project's site."""
     boundary = select(ServiceArea.boundary).where(ServiceArea.name == name).scalar_subquery()
-    return intersects(dialect_name, location, boundary)
+    return backend.intersects(location, boundary)
 
 
 def in_district(
@@ -57,8 +51,8 @@ def in_district(
     extent = area_extent(session, name)
     if extent is None:
         return false()
-    dialect_name = session.get_bind().dialect.name
-    return and_(in_box(dialect_name, location, extent), in_area_named(dialect_name, name, location))
+    backend = backend_of(session)
+    return and_(backend.in_box(location, extent), in_area_named(backend, name, location))
 
 
 def districts_of(session: Session, request_ids: Sequence[int]) -> dict[int, str]:
@@ -67,12 +61,12 @@ def districts_of(session: Session, request_ids: Sequence[int]) -> dict[int, str]
     Service areas are few, so each of the requests asked about is tested against them directly;
     the ids go in batches, as an export may ask about more than a statement takes parameters.
     """
-    dialect_name = session.get_bind().dialect.name
+    backend = backend_of(session)
     districts: dict[int, str] = {}
     for start in range(0, len(request_ids), _IDS_PER_STATEMENT):
         rows = session.execute(
             select(StopRequest.id, ServiceArea.name)
-            .join(ServiceArea, intersects(dialect_name, ServiceArea.boundary, StopRequest.location))
+            .join(ServiceArea, backend.intersects(ServiceArea.boundary, StopRequest.location))
             .where(StopRequest.id.in_(request_ids[start : start + _IDS_PER_STATEMENT]))
             .order_by(StopRequest.id, ServiceArea.id)
         )

@@ -17,9 +17,14 @@ from sqlalchemy.orm import Session
 
 from transitreq.db import unit_of_work
 from transitreq.errors import ImportFailed
+from transitreq.geo.metric import BoundingBox
+from transitreq.importers.problems import problem
 from transitreq.importers.readers import GEOJSON_SUFFIXES, Record, require_file
 from transitreq.importers.readers.geojson import GEOMETRY_FIELD, open_geojson
-from transitreq.models import WGS84_SRID, ServiceArea
+from transitreq.importers.records import record_import
+from transitreq.importers.report import ImportReport
+from transitreq.models import WGS84_SRID, DatasetKind, ServiceArea
+from transitreq.services.places.index import refresh_areas
 
 MAX_NAME_CHARS = ServiceArea.__table__.c.name.type.length
 
@@ -29,20 +34,25 @@ class AreasSummary:
     names: list[str]
 
 
-def import_service_areas(session: Session, source: Path, name_field: str = "name") -> AreasSummary:
+def import_service_areas(
+    session: Session, source: Path, name_field: str = "name", set_name: str | None = None
+) -> AreasSummary:
     """Load every named polygon of a GeoJSON file as a service area, replacing same-named ones.
 
-    Raises ImportFailed (naming the feature, counted from 1, and the field) with nothing written
-    for a missing, empty or repeated name, or a boundary that is not a valid (multi)polygon.
+    The file's areas are recorded for the Data page as one set, ``set_name`` (the file's name
+    without its suffix unless given). Raises ImportFailed (naming the feature, counted from 1,
+    and the field) with nothing written for a missing, empty or repeated name, or a boundary
+    that is not a valid (multi)polygon.
     """
     source = Path(source)
     require_file(source)
     if source.suffix.lower() not in GEOJSON_SUFFIXES:
-        raise ImportFailed(
-            source.name,
-            f"unsupported file type {source.suffix or '(none)'!r}; "
-            "service areas come as GeoJSON (.geojson or .json)",
+        said = (
+            problem("areas_unsupported_type", suffix=source.suffix)
+            if source.suffix
+            else problem("areas_no_suffix")
         )
+        raise ImportFailed(source.name, said)
     with open_geojson(source) as layer:
         boundaries: dict[str, MultiPolygon] = {}
         first_row: dict[str, int] = {}
@@ -51,12 +61,23 @@ def import_service_areas(session: Session, source: Path, name_field: str = "name
             boundaries[name] = _boundary(layer.source, record)
             first_row[name] = record.row
     if not boundaries:
-        raise ImportFailed(source.name, "the file has no features")
+        raise ImportFailed(source.name, problem("file_no_features"))
+    min_lon, min_lat, max_lon, max_lat = shapely.total_bounds(list(boundaries.values()))
     with unit_of_work(session):
         session.execute(delete(ServiceArea).where(ServiceArea.name.in_(list(boundaries))))
         session.add_all(
             ServiceArea(name=name, boundary=from_shape(boundary, srid=WGS84_SRID))
             for name, boundary in boundaries.items()
+        )
+        refresh_areas(session)
+        record_import(
+            session,
+            DatasetKind.SERVICE_AREAS,
+            (set_name or source.stem)[:MAX_NAME_CHARS],
+            source,
+            ImportReport(source.name),
+            {"areas": len(boundaries), "names": list(boundaries)},
+            BoundingBox(float(min_lon), float(min_lat), float(max_lon), float(max_lat)),
         )
     return AreasSummary(names=list(boundaries))
 
@@ -64,40 +85,28 @@ def import_service_areas(session: Session, source: Path, name_field: str = "name
 def _name(source: str, record: Record, name_field: str, first_row: dict[str, int]) -> str:
     value = record.properties.get(name_field)
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ImportFailed(source, "the area has no name", record.row, name_field)
+        raise ImportFailed(source, problem("area_no_name"), record.row, name_field)
     if not isinstance(value, str):
-        raise ImportFailed(source, f"the name must be text, not {value!r}", record.row, name_field)
+        said = problem("area_name_not_text", value=repr(value))
+        raise ImportFailed(source, said, record.row, name_field)
     name = value.strip()
     if len(name) > MAX_NAME_CHARS:
-        raise ImportFailed(
-            source, f"the name is longer than {MAX_NAME_CHARS} characters", record.row, name_field
-        )
+        said = problem("area_name_too_long", max_chars=MAX_NAME_CHARS)
+        raise ImportFailed(source, said, record.row, name_field)
     if name in first_row:
-        raise ImportFailed(
-            source,
-            f"the name {name!r} is already used by row {first_row[name]}",
-            record.row,
-            name_field,
-        )
+        said = problem("area_name_taken", name=name, row=first_row[name])
+        raise ImportFailed(source, said, record.row, name_field)
     return name
 
 
 def _boundary(source: str, record: Record) -> MultiPolygon:
     geometry = record.geometry
     if geometry is None or geometry.is_empty:
-        raise ImportFailed(source, "the area has no boundary", record.row, GEOMETRY_FIELD)
+        raise ImportFailed(source, problem("area_no_boundary"), record.row, GEOMETRY_FIELD)
     if not isinstance(geometry, Polygon | MultiPolygon):
-        raise ImportFailed(
-            source,
-            f"a {geometry.geom_type} cannot bound an area; use Polygon or MultiPolygon",
-            record.row,
-            GEOMETRY_FIELD,
-        )
+        said = problem("area_not_polygon", geometry_type=geometry.geom_type)
+        raise ImportFailed(source, said, record.row, GEOMETRY_FIELD)
     if not shapely.is_valid(geometry):
-        raise ImportFailed(
-            source,
-            f"invalid geometry: {shapely.is_valid_reason(geometry)}",
-            record.row,
-            GEOMETRY_FIELD,
-        )
+        said = problem("invalid_geometry", reason=shapely.is_valid_reason(geometry))
+        raise ImportFailed(source, said, record.row, GEOMETRY_FIELD)
     return geometry if isinstance(geometry, MultiPolygon) else MultiPolygon([geometry])

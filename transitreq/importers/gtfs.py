@@ -1,18 +1,16 @@
 """Importing a GTFS feed: its stops, its routes with their main patterns, and weekday service.
 
-The whole feed is read and checked first (``gtfs_feed``); only then is anything written, in one
-transaction that replaces the rows of that one feed and leaves every other feed alone.
-
-Service is measured on one representative weekday: among the Monday–Friday dates the calendar
-covers, the one with the most active trips (ties go to the earliest). A trip listed in
-frequencies.txt departs once per headway in each of its windows; any other trip departs once.
+The whole feed is read and checked first (``gtfs_feed``, which repairs what it can and reports
+it); only then is anything written, in one transaction that replaces the rows of that one feed
+and its import record (``dataset_imports``) and leaves every other feed alone. Service is
+measured on one representative weekday, chosen as ``gtfs_calendar`` explains.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,14 +21,23 @@ from sqlalchemy.orm import Session
 
 from transitreq.db import unit_of_work
 from transitreq.errors import ImportFailed
+from transitreq.geo.metric import BoundingBox
+from transitreq.i18n import lazy_gettext
 from transitreq.importers.demo_city import DEMO_FEED
-from transitreq.importers.gtfs_feed import MAX_INTEGER, Feed, Progress, read_feed
-from transitreq.models import WGS84_SRID, Route, RouteStop, Stop
+from transitreq.importers.gtfs_calendar import WeekdayService, weekday_service
+from transitreq.importers.gtfs_feed import Feed, Progress, read_feed
+from transitreq.importers.gtfs_values import MAX_INTEGER
+from transitreq.importers.problems import problem
+from transitreq.importers.records import record_import
+from transitreq.importers.report import ImportReport
+from transitreq.importers.street_links import link_feed
+from transitreq.models import WGS84_SRID, DatasetKind, Route, RouteStop, Stop, StopMode
+from transitreq.models.transit import transit_mode
+from transitreq.services.analysis.coverage import refresh_coverage
+from transitreq.services.places.index import refresh_stops
 
 FEED_NAME_CHARS = Stop.__table__.c.feed.type.length
-WRITING_STAGE = "Writing to the database"
-_WEEK = datetime.timedelta(days=7)
-_FRIDAY = 4
+WRITING_STAGE = lazy_gettext("Writing to the database")
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,12 @@ class FeedSummary:
     service_date: datetime.date
     # Departures of every route on the service date, both directions together.
     trips_per_weekday: int
+    # The dates the calendar covers, and whether they ended before the import.
+    service_start: datetime.date
+    service_end: datetime.date
+    expired: bool
+    # What was repaired and noticed; two imports of one feed are equal whatever their reports.
+    report: ImportReport = field(compare=False, repr=False)
 
 
 class Pattern(NamedTuple):
@@ -57,126 +70,101 @@ class Pattern(NamedTuple):
 Patterns = dict[tuple[str, int], Pattern]
 
 
-@dataclass(frozen=True)
-class WeekdayService:
-    """Which trips run on the representative weekday, and how often each departs then."""
-
-    service_date: datetime.date
-    departures: dict[str, int]
-
-
 def import_gtfs(
     session: Session,
     source: Path,
     feed: str,
     progress: Progress | None = None,
+    *,
+    strict: bool = False,
+    today: datetime.date | None = None,
 ) -> FeedSummary:
-    """Load a GTFS zip or folder as the dataset ``feed``, replacing an earlier import of it.
+    """Load a GTFS zip or folder as the dataset ``feed``, replacing an earlier import of it and
+    its record.
 
-    Raises ``ImportFailed`` with a one-line message naming the file inside the feed, the row
-    (the header is row 1, the first data row is row 2) and the field; the database is then left
-    exactly as it was. ``progress(stage, done, total)`` is called now and then if given.
+    Repairable problems are repaired and reported in ``FeedSummary.report`` (and the record);
+    with ``strict`` the first of them refuses the feed instead. A problem that cannot be repaired
+    raises ``ImportFailed`` with a one-line message naming the file inside the feed, the row (the
+    header is row 1, the first data row is row 2) and the field; the database is then left
+    exactly as it was. ``today`` (default: the date now) decides whether the feed has expired.
+    ``progress(stage, done, total)`` is called now and then if given.
     """
     source = Path(source)
     if not 0 < len(feed) <= FEED_NAME_CHARS or feed != feed.strip():
-        problem = f"the feed name {feed!r} must be 1 to {FEED_NAME_CHARS} characters, unpadded"
-        raise ImportFailed(source.name, problem)
+        said = problem("bad_feed_name", name=feed, max_chars=FEED_NAME_CHARS)
+        raise ImportFailed(source.name, said)
     if feed == DEMO_FEED:
-        raise ImportFailed(source.name, f"the feed name {feed!r} is kept for the demo city")
-    parsed = read_feed(source, progress)
-    service = weekday_service(parsed)
+        raise ImportFailed(source.name, problem("demo_feed_name", name=feed))
+    report = ImportReport(source.name, strict=strict)
+    parsed = read_feed(source, report, progress)
+    service = weekday_service(parsed, report, today or datetime.date.today())
     if sum(service.departures.values()) > MAX_INTEGER:
-        raise ImportFailed(source.name, "frequencies.txt gives more departures than can be stored")
+        raise report.error("number_out_of_range", problem("too_many_departures"))
     patterns = main_patterns(parsed, service.departures)
     with unit_of_work(session):
-        _report(progress, 0)
-        _delete_feed(session, feed)
-        stop_ids = _insert_stops(session, feed, parsed, service)
-        _report(progress, 1)
-        route_ids = _insert_routes(session, feed, parsed, service, patterns)
-        _report(progress, 2)
-        route_stops = _insert_route_stops(session, patterns, stop_ids, route_ids)
-        _report(progress, 3)
+        summary = _write(session, feed, parsed, service, patterns, report, progress)
+        _record(session, source, summary, parsed)
+        _progress_step(progress, 3)
+    return summary
+
+
+def _write(
+    session: Session,
+    feed: str,
+    parsed: Feed,
+    service: WeekdayService,
+    patterns: Patterns,
+    report: ImportReport,
+    progress: Progress | None,
+) -> FeedSummary:
+    """Replace the feed's stops, routes and route stops; what was written, for the summary."""
+    _progress_step(progress, 0)
+    _delete_feed(session, feed)
+    stop_ids = _insert_stops(session, feed, parsed, service)
+    _insert_stop_modes(session, parsed, stop_ids)
+    refresh_stops(session, feed)
+    link_feed(session, feed)
+    refresh_coverage(session)
+    _progress_step(progress, 1)
+    route_ids = _insert_routes(session, feed, parsed, service, patterns)
+    _progress_step(progress, 2)
     return FeedSummary(
         feed=feed,
         stops=len(stop_ids),
         routes=len(route_ids),
-        route_stops=route_stops,
+        route_stops=_insert_route_stops(session, patterns, stop_ids, route_ids),
         service_date=service.service_date,
         trips_per_weekday=sum(service.departures.values()),
+        service_start=service.first_date,
+        service_end=service.last_date,
+        expired=service.expired,
+        report=report,
     )
 
 
-def _report(progress: Progress | None, steps_done: int) -> None:
+def _record(session: Session, source: Path, summary: FeedSummary, parsed: Feed) -> None:
+    """The import's record, in its transaction: what was written, where, and when it runs."""
+    counts = {
+        "stops": summary.stops,
+        "routes": summary.routes,
+        "trips": len(parsed.trips),
+        "route_stops": summary.route_stops,
+        "trips_per_weekday": summary.trips_per_weekday,
+    }
+    extent = BoundingBox(
+        min_lon=min(stop.lon for stop in parsed.stops.values()),
+        min_lat=min(stop.lat for stop in parsed.stops.values()),
+        max_lon=max(stop.lon for stop in parsed.stops.values()),
+        max_lat=max(stop.lat for stop in parsed.stops.values()),
+    )
+    service = (summary.service_start, summary.service_end, summary.service_date)
+    report = summary.report
+    record_import(session, DatasetKind.GTFS, summary.feed, source, report, counts, extent, service)
+
+
+def _progress_step(progress: Progress | None, steps_done: int) -> None:
     if progress is not None:
-        progress(WRITING_STAGE, steps_done, 3)
-
-
-def weekday_service(feed: Feed) -> WeekdayService:
-    """The representative weekday and the departures of every trip active on it."""
-    service_date = busiest_weekday(feed)
-    return WeekdayService(
-        service_date=service_date,
-        departures={
-            trip_id: feed.frequency_departures.get(trip_id, 1)
-            for trip_id, trip in feed.trips.items()
-            if runs_on(feed, trip.service_id, service_date)
-        },
-    )
-
-
-def runs_on(feed: Feed, service_id: str, day: datetime.date) -> bool:
-    """calendar.txt's weekly rule, overridden by calendar_dates.txt (1 adds, 2 removes)."""
-    exception = feed.exceptions.get((service_id, day))
-    return _runs_weekly(feed, service_id, day) if exception is None else exception
-
-
-def _runs_weekly(feed: Feed, service_id: str, day: datetime.date) -> bool:
-    weekly = feed.weekly.get(service_id)
-    if weekly is None or not weekly.start <= day <= weekly.end:
-        return False
-    return weekly.weekdays[day.weekday()]
-
-
-def busiest_weekday(feed: Feed) -> datetime.date:
-    """The Monday–Friday date with the most active trips; ties go to the earliest.
-
-    Counted as a sweep rather than date by date, so a calendar spanning decades stays cheap:
-    each weekly rule adds its trips on its first matching weekday and takes them away a week
-    after its last, and each exception that changes anything does the same for its one date.
-    """
-    trips_per_service = Counter(trip.service_id for trip in feed.trips.values())
-    changes: Counter[datetime.date] = Counter()
-    for service_id, weekly in feed.weekly.items():
-        for weekday in range(_FRIDAY + 1):
-            first = weekly.start + datetime.timedelta(days=(weekday - weekly.start.weekday()) % 7)
-            last = weekly.end - datetime.timedelta(days=(weekly.end.weekday() - weekday) % 7)
-            if weekly.weekdays[weekday] and first <= last:
-                changes[first] += trips_per_service[service_id]
-                changes[last + _WEEK] -= trips_per_service[service_id]
-    for (service_id, day), added in feed.exceptions.items():
-        if day.weekday() <= _FRIDAY and added != _runs_weekly(feed, service_id, day):
-            sign = 1 if added else -1
-            changes[day] += sign * trips_per_service[service_id]
-            changes[day + _WEEK] -= sign * trips_per_service[service_id]
-    return _first_busiest(feed, changes)
-
-
-def _first_busiest(feed: Feed, changes: Counter[datetime.date]) -> datetime.date:
-    """Walk each weekday's dates in order, keeping the running count of active trips."""
-    candidates: list[tuple[int, datetime.date]] = []
-    for weekday in range(_FRIDAY + 1):
-        active_trips = 0
-        for day in sorted(day for day in changes if day.weekday() == weekday):
-            active_trips += changes[day]
-            candidates.append((active_trips, day))
-    busiest = max(candidates, key=lambda c: (c[0], -c[1].toordinal()), default=(0, None))
-    if busiest[0] <= 0:
-        problem = (
-            "no trip runs on a weekday (Monday to Friday) in calendar.txt or calendar_dates.txt"
-        )
-        raise ImportFailed(feed.name, problem)
-    return busiest[1]
+        progress(str(WRITING_STAGE), steps_done, 3)
 
 
 def main_patterns(feed: Feed, departures: dict[str, int]) -> Patterns:
@@ -245,6 +233,20 @@ def _insert_stops(
     ]
     session.execute(insert(Stop), rows)
     return dict(session.execute(select(Stop.gtfs_stop_id, Stop.id).where(Stop.feed == feed)).all())
+
+
+def _insert_stop_modes(session: Session, parsed: Feed, stop_ids: dict[str, int]) -> None:
+    """The modes every trip of the feed calls at each stop with: a metro branch's stations are
+    metro stations though only the main pattern is kept in route_stops."""
+    modes = {
+        (stop_ids[stop_id], transit_mode(parsed.routes[trip.route_id].route_type))
+        for trip_id, trip in parsed.trips.items()
+        for stop_id in parsed.calls.get(trip_id, ())
+    }
+    if modes:
+        session.execute(
+            insert(StopMode), [{"stop_id": stop_id, "mode": mode} for stop_id, mode in modes]
+        )
 
 
 def _insert_routes(

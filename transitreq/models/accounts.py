@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
+from flask_babel import LazyString
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from transitreq.i18n import lazy_gettext
 from transitreq.models.base import Base, UtcDateTime, utc_now
 
 
@@ -19,10 +21,15 @@ class Role(enum.StrEnum):
     DEPARTMENT = "department"
 
     @property
-    def label(self) -> str:
-        return {"planner": "Planner", "admin": "Administrator", "department": "Department staff"}[
-            self.value
-        ]
+    def label(self) -> LazyString:
+        return _ROLE_LABELS[self.value]
+
+
+_ROLE_LABELS = {
+    "planner": lazy_gettext("Planner"),
+    "admin": lazy_gettext("Administrator"),
+    "department": lazy_gettext("Department staff"),
+}
 
 
 class Department(Base):
@@ -55,10 +62,10 @@ class User(Base):
     # Werkzeug's scrypt hash; the password itself is never stored.
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Consecutive failed logins, and until when the next attempt must wait: each failure past
-    # the first few doubles the wait, so guessing a password takes years, not minutes.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Copied into each session at login; a session carrying an older number no longer counts.
+    # Logging out, a password change or reset, deactivation and reactivation raise it, which
+    # ends every session of this person at once, on every worker.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
@@ -83,3 +90,24 @@ class User(Base):
     @property
     def is_planner(self) -> bool:
         return self.role in (Role.PLANNER, Role.ADMIN)
+
+
+class LoginAttempt(Base):
+    """Login attempts at one account from one client address in the current window, or (with
+    ``client`` empty) from all addresses together: the budget that throttles password guessing.
+
+    One row per (account, client), counted up with a single INSERT … ON CONFLICT … RETURNING,
+    so attempts made at the same moment each get their own number (services/login_throttle.py).
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (UniqueConstraint("account", "client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of the e-mail address as typed (trimmed, lower-case): an address without an
+    # account is counted exactly like one with, and what strangers type is not kept.
+    account: Mapped[str] = mapped_column(String(64))
+    # The client's address as the web layer saw it; empty for the row of all clients together.
+    client: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -6,9 +6,11 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import LazyString
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from transitreq.i18n import lazy_gettext
 from transitreq.models.base import Base, UtcDateTime, enum_column, utc_now
 
 if TYPE_CHECKING:
@@ -21,10 +23,15 @@ class FeedbackState(enum.StrEnum):
     HIDDEN = "hidden"
 
     @property
-    def label(self) -> str:
-        return {"pending": "Waiting for moderation", "published": "Published", "hidden": "Hidden"}[
-            self.value
-        ]
+    def label(self) -> LazyString:
+        return _STATE_LABELS[self.value]
+
+
+_STATE_LABELS = {
+    "pending": lazy_gettext("Waiting for moderation"),
+    "published": lazy_gettext("Published"),
+    "hidden": lazy_gettext("Hidden"),
+}
 
 
 class Feedback(Base):

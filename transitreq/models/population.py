@@ -49,6 +49,46 @@ class PopulationUnit(Base):
     # POLYGON, MULTIPOLYGON or POINT in one column; the dataset says which kind it holds.
     geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=WGS84_SRID), nullable=False)
     population: Mapped[float] = mapped_column(Float)
-    attributes: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    # Extra counts by name; a blank cell in the file is None.
+    attributes: Mapped[dict[str, float | None]] = mapped_column(JSON, default=dict)
+    # The stored coverage (``geo/coverage_refresh.py``): metres from the unit (its nearest part,
+    # for a polygon) to the nearest stop of any mode, and to the nearest stop of each mode (a
+    # stop no trip calls at counts as one of the new-stop modes). None: no such stop, or not
+    # computed yet (``coverage_states`` says which). On the unit's own row, so that population,
+    # newly served and who serves the rest are one indexed scan.
+    nearest_stop_m: Mapped[float | None] = mapped_column(Float)
+    nearest_tram_m: Mapped[float | None] = mapped_column(Float)
+    nearest_metro_m: Mapped[float | None] = mapped_column(Float)
+    nearest_rail_m: Mapped[float | None] = mapped_column(Float)
+    nearest_bus_m: Mapped[float | None] = mapped_column(Float)
+    nearest_ferry_m: Mapped[float | None] = mapped_column(Float)
+    nearest_cable_tram_m: Mapped[float | None] = mapped_column(Float)
+    nearest_aerial_lift_m: Mapped[float | None] = mapped_column(Float)
+    nearest_funicular_m: Mapped[float | None] = mapped_column(Float)
+    nearest_trolleybus_m: Mapped[float | None] = mapped_column(Float)
+    nearest_monorail_m: Mapped[float | None] = mapped_column(Float)
+    nearest_other_m: Mapped[float | None] = mapped_column(Float)
 
     dataset: Mapped[PopulationDataset] = relationship(back_populates="units")
+
+
+# Every mode a stop can have (``models/transit.py: transit_mode``), each with its distance
+# column on ``PopulationUnit``.
+STORED_MODES = (
+    "tram",
+    "metro",
+    "rail",
+    "bus",
+    "ferry",
+    "cable_tram",
+    "aerial_lift",
+    "funicular",
+    "trolleybus",
+    "monorail",
+    "other",
+)
+
+
+def nearest_stop_column(mode: str | None):
+    """The ``PopulationUnit`` column holding metres to the nearest stop (of ``mode``)."""
+    return getattr(PopulationUnit, "nearest_stop_m" if mode is None else f"nearest_{mode}_m")

@@ -6,10 +6,12 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import LazyString
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from transitreq.i18n import _, lazy_gettext
 from transitreq.models.base import WGS84_SRID, Base, UtcDateTime, enum_column, utc_now
 
 if TYPE_CHECKING:
@@ -28,8 +30,13 @@ class ProjectStage(enum.StrEnum):
     CANCELLED = "cancelled"
 
     @property
-    def label(self) -> str:
+    def label(self) -> LazyString:
         return _STAGE_LABELS[self]
+
+    @property
+    def colour(self) -> str:
+        """Badge colour, under white text at 4.5:1 or better like the request statuses'."""
+        return _STAGE_COLOURS[self]
 
     @property
     def is_open(self) -> bool:
@@ -38,12 +45,21 @@ class ProjectStage(enum.StrEnum):
 
 
 _STAGE_LABELS = {
-    ProjectStage.APPROVED: "Approved",
-    ProjectStage.SITE_SURVEY: "Site survey",
-    ProjectStage.COORDINATION: "Coordination with departments",
-    ProjectStage.CONSTRUCTION: "Under construction",
-    ProjectStage.IN_SERVICE: "In service",
-    ProjectStage.CANCELLED: "Cancelled",
+    ProjectStage.APPROVED: lazy_gettext("Approved"),
+    ProjectStage.SITE_SURVEY: lazy_gettext("Site survey"),
+    ProjectStage.COORDINATION: lazy_gettext("Coordination with departments"),
+    ProjectStage.CONSTRUCTION: lazy_gettext("Under construction"),
+    ProjectStage.IN_SERVICE: lazy_gettext("In service"),
+    ProjectStage.CANCELLED: lazy_gettext("Cancelled"),
+}
+
+_STAGE_COLOURS = {
+    ProjectStage.APPROVED: "#1f6fd1",
+    ProjectStage.SITE_SURVEY: "#7d3c98",
+    ProjectStage.COORDINATION: "#8a5300",
+    ProjectStage.CONSTRUCTION: "#a04000",
+    ProjectStage.IN_SERVICE: "#087f58",
+    ProjectStage.CANCELLED: "#5d6d7e",
 }
 
 
@@ -55,16 +71,16 @@ class MilestoneKind(enum.StrEnum):
     LAUNCH = "launch"
 
     @property
-    def label(self) -> str:
+    def label(self) -> LazyString:
         return _KIND_LABELS[self]
 
 
 _KIND_LABELS = {
-    MilestoneKind.SITE_SURVEY: "Site survey",
-    MilestoneKind.SIGN_OFF: "Sign-off",
-    MilestoneKind.CONSTRUCTION_START: "Construction start",
-    MilestoneKind.CONSTRUCTION_FINISH: "Construction finish",
-    MilestoneKind.LAUNCH: "Launch",
+    MilestoneKind.SITE_SURVEY: lazy_gettext("Site survey"),
+    MilestoneKind.SIGN_OFF: lazy_gettext("Sign-off"),
+    MilestoneKind.CONSTRUCTION_START: lazy_gettext("Construction start"),
+    MilestoneKind.CONSTRUCTION_FINISH: lazy_gettext("Construction finish"),
+    MilestoneKind.LAUNCH: lazy_gettext("Launch"),
 }
 
 
@@ -78,16 +94,16 @@ class MilestoneState(enum.StrEnum):
     REFUSED = "refused"
 
     @property
-    def label(self) -> str:
+    def label(self) -> LazyString:
         return _STATE_LABELS[self]
 
 
 _STATE_LABELS = {
-    MilestoneState.PENDING: "Pending",
-    MilestoneState.DONE: "Done",
-    MilestoneState.APPROVED: "Signed off",
-    MilestoneState.CHANGES_REQUESTED: "Changes asked",
-    MilestoneState.REFUSED: "Refused",
+    MilestoneState.PENDING: lazy_gettext("Pending"),
+    MilestoneState.DONE: lazy_gettext("Completed"),
+    MilestoneState.APPROVED: lazy_gettext("Signed off"),
+    MilestoneState.CHANGES_REQUESTED: lazy_gettext("Changes asked"),
+    MilestoneState.REFUSED: lazy_gettext("Refused"),
 }
 
 
@@ -181,13 +197,12 @@ class Milestone(Base):
 
     @property
     def owner_name(self) -> str:
-        return self.department.name if self.department else "Transit planning"
+        """The department that owns the milestone, or the planners' office, by name."""
+        return self.department.name if self.department else _("Transit planning")
 
     @property
     def title(self) -> str:
-        if self.kind is MilestoneKind.SIGN_OFF:
-            return f"Sign-off: {self.owner_name}"
-        return self.kind.label
+        return milestone_title(self.kind, self.owner_name)
 
     def is_overdue(self, today: date) -> bool:
         """Due before ``today``, not done, and on a project still on its way."""
@@ -236,3 +251,11 @@ class InfoQuestion(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     request: Mapped[StopRequest] = relationship(back_populates="questions")
+
+
+def milestone_title(kind: MilestoneKind, owner_name: str = "") -> str:
+    """A milestone as people name it, in the reader's language: "Site survey", "Sign-off:
+    Landscaping"."""
+    if kind is MilestoneKind.SIGN_OFF:
+        return _("Sign-off: %(department)s", department=owner_name)
+    return str(kind.label)

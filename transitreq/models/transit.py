@@ -6,6 +6,7 @@ from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from transitreq.i18n import lazy_gettext
 from transitreq.models.base import WGS84_SRID, Base
 
 
@@ -40,6 +41,22 @@ class Stop(Base):
     trips_per_weekday: Mapped[int] = mapped_column(Integer, default=0)
 
     calls: Mapped[list[RouteStop]] = relationship(back_populates="stop")
+    modes: Mapped[list[StopMode]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="StopMode.mode"
+    )
+
+
+class StopMode(Base):
+    """A mode some trip of the feed calls at the stop with (any trip, not only the main
+    patterns in ``route_stops``): a metro station on a branch is a metro station too."""
+
+    __tablename__ = "stop_modes"
+
+    stop_id: Mapped[int] = mapped_column(
+        ForeignKey("stops.id", ondelete="CASCADE"), primary_key=True
+    )
+    # "bus", "metro", "rail"… (transit_mode of the routes' route_type).
+    mode: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
 class Route(Base):
@@ -72,6 +89,10 @@ class Route(Base):
     def display_name(self) -> str:
         return display_name(self.short_name, self.long_name, self.gtfs_route_id)
 
+    @property
+    def mode(self) -> str:
+        return transit_mode(self.route_type)
+
 
 class RouteStop(Base):
     """A stop in the ordered sequence of a route's main pattern in one direction."""
@@ -95,3 +116,59 @@ def display_name(short_name: str, long_name: str, gtfs_route_id: str) -> str:
     if short_name and long_name:
         return f"{short_name} {long_name}"
     return short_name or long_name or gtfs_route_id
+
+
+# GTFS route_type codes by mode: the basic ones (0–12) and the extended Hierarchical Vehicle
+# Types (100–1700) that many European feeds publish instead.
+BASIC_MODES = {
+    0: "tram",
+    1: "metro",
+    2: "rail",
+    3: "bus",
+    4: "ferry",
+    5: "cable_tram",
+    6: "aerial_lift",
+    7: "funicular",
+    11: "trolleybus",
+    12: "monorail",
+}
+EXTENDED_MODES = (
+    (100, 199, "rail"),
+    (200, 299, "bus"),  # coach
+    (400, 404, "metro"),  # urban railway, metro, underground
+    (405, 405, "monorail"),
+    (406, 499, "metro"),
+    (700, 799, "bus"),
+    (800, 899, "trolleybus"),
+    (900, 999, "tram"),
+    (1000, 1299, "ferry"),
+    (1300, 1399, "aerial_lift"),
+    (1400, 1499, "funicular"),
+)
+
+
+# How each mode is named to people, in the reader's language; the keys are the codes.
+MODE_LABELS = {
+    "bus": lazy_gettext("bus"),
+    "trolleybus": lazy_gettext("trolleybus"),
+    "tram": lazy_gettext("tram"),
+    "metro": lazy_gettext("metro"),
+    "rail": lazy_gettext("train"),
+    "ferry": lazy_gettext("ferry"),
+    "cable_tram": lazy_gettext("cable tram"),
+    "aerial_lift": lazy_gettext("aerial lift"),
+    "funicular": lazy_gettext("funicular"),
+    "monorail": lazy_gettext("monorail"),
+    "other": lazy_gettext("other"),
+}
+
+
+def transit_mode(route_type: int) -> str:
+    """The mode of a GTFS ``route_type``, basic or extended; ``other`` for the rest (taxis,
+    horse carriages…)."""
+    if route_type in BASIC_MODES:
+        return BASIC_MODES[route_type]
+    for first, last, mode in EXTENDED_MODES:
+        if first <= route_type <= last:
+            return mode
+    return "other"

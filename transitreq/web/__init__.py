@@ -6,18 +6,24 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
+from transitreq import sentences
 from transitreq.models import RequestStatus
-from transitreq.services.contacts import MAX_CONTACT_CHARS
-from transitreq.services.request_validation import NAME_MAX_CHARS
+from transitreq.models.transit import MODE_LABELS
+from transitreq.services.requests.contacts import MAX_CONTACT_CHARS
+from transitreq.services.requests.validation import NAME_MAX_CHARS
 from transitreq.web import (
     admin,
     api,
     auth,
+    compression,
     dashboard,
+    data,
     database,
     departments,
     errors,
     exports,
+    input_guard,
+    locale,
     moderation,
     notifications,
     open311,
@@ -28,9 +34,13 @@ from transitreq.web import (
     projects,
     public,
     rate_limits,
+    request_photos,
     review,
+    score_keeper,
     security,
+    suggestions,
 )
+from transitreq.web.app_settings import service_area_name
 
 csrf = CSRFProtect()
 # The largest id our id columns hold: INTEGER, 32 bits on PostgreSQL.
@@ -49,12 +59,21 @@ class RowIdConverter(IntegerConverter):
 def register_web(app: Flask) -> None:
     # Before any blueprint adds a rule that uses it.
     app.url_map.converters["int"] = RowIdConverter
+    # First, so that its after-request step runs last (Flask runs them in reverse): it
+    # compresses the body every other step has finished.
+    compression.init_app(app)
     database.init_app(app)
+    score_keeper.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    locale.init_app(app)
     # Ahead of CSRF protection, which reads the whole body: survey photos may be larger.
     app.before_request(projects.allow_photo_uploads)
+    # Likewise the residents' request form, which may carry photos of the spot.
+    app.before_request(request_photos.allow_request_photos)
     csrf.init_app(app)
+    # After the photo allowance above: reading a form parses the body.
+    input_guard.init_app(app)
     # JSON clients cannot be lured into cross-site posts (browsers preflight JSON bodies), and
     # they carry no session cookie; their forms-style protection comes with API keys later.
     csrf.exempt(api.bp)
@@ -68,14 +87,17 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(planning.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(planner_api.bp)
+    app.register_blueprint(suggestions.bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(projects.bp)
     app.register_blueprint(departments.bp)
     app.register_blueprint(photos.bp)
+    app.register_blueprint(request_photos.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(data.bp)
     app.register_blueprint(notifications.bp)
     rate_limits.init_app(app)
 
@@ -84,11 +106,16 @@ def register_web(app: Flask) -> None:
         return {
             "request_statuses": list(RequestStatus),
             "status_labels": {status.value: status.label for status in RequestStatus},
-            "service_area_name": app.config["SERVICE_AREA_NAME"],
+            "service_area_name": service_area_name(),
             "contact_max_chars": MAX_CONTACT_CHARS,
             "name_max_chars": NAME_MAX_CHARS,
         }
 
-    @app.template_filter("when")
-    def _when(moment) -> str:
-        return moment.strftime("%d %b %Y, %H:%M UTC")
+    app.add_template_global(sentences.event_title, "event_title")
+    app.add_template_global(sentences.actor_name, "actor_name")
+    app.add_template_global(sentences.event_text, "event_text")
+
+    @app.template_global("mode_label")
+    @app.template_filter("mode_label")
+    def _mode_label(mode: str) -> str:
+        return MODE_LABELS.get(mode, mode)

@@ -1,7 +1,8 @@
 """Charts drawn on the server as SVG: the shapes are computed here, the template writes them.
 
 No chart library and nothing from a CDN: the page works with scripts off, and the numbers
-behind every chart are in a table beside it for screen readers and for copying.
+behind every chart are in a table beside it for screen readers and for copying. Months, years
+and numbers on the axes are written the reader's way (``transitreq/i18n.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from transitreq.services.dashboard import OUTSIDE_DISTRICTS, MonthlyCounts
+from babel.dates import format_skeleton
+
+from transitreq.i18n import _, current_locale, format_month, format_number
+from transitreq.services.reports.dashboard import OUTSIDE_DISTRICTS, MonthlyCounts
 
 # Okabe & Ito's palette, chosen to stay distinguishable with every common colour-vision
 # deficiency. A district keeps its slot's colour; past eight districts the colours repeat with
@@ -42,6 +46,9 @@ class Series:
     district: str
     colour: str
     hatched: bool
+    # The name shown in the legend and the table: the district's own, or "Outside districts"
+    # in the reader's language for requests in none.
+    label: str
 
 
 @dataclass(frozen=True)
@@ -89,10 +96,12 @@ class StackedBarChart:
 
 def series_for(district: str, slots: dict[str, int]) -> Series:
     """The district's colour, the same on every page whichever districts are shown."""
-    if district == OUTSIDE_DISTRICTS or district not in slots:
-        return Series(district, OUTSIDE_COLOUR, False)
+    if district == OUTSIDE_DISTRICTS:
+        return Series(district, OUTSIDE_COLOUR, False, _("Outside districts"))
+    if district not in slots:
+        return Series(district, OUTSIDE_COLOUR, False, district)
     slot = slots[district]
-    return Series(district, PALETTE[slot % len(PALETTE)], slot >= len(PALETTE))
+    return Series(district, PALETTE[slot % len(PALETTE)], slot >= len(PALETTE), district)
 
 
 def _axis_step(largest: int) -> int:
@@ -112,7 +121,18 @@ def _next_round(step: int) -> int:
 
 
 def month_label(month: date) -> str:
-    return month.strftime("%b %Y")
+    """The month and its year as the reader writes them: "Mar 2026", "2026年3月"."""
+    return format_month(month)
+
+
+def _axis_month(month: date) -> str:
+    """The month alone under its bar: "Mar", "3月"."""
+    return format_skeleton("MMM", month, locale=current_locale())
+
+
+def _axis_year(month: date) -> str:
+    """The year under the first month and every January: "2026", "2026年"."""
+    return format_skeleton("y", month, locale=current_locale())
 
 
 def stacked_bar_chart(monthly: MonthlyCounts) -> StackedBarChart:
@@ -142,12 +162,13 @@ def stacked_bar_chart(monthly: MonthlyCounts) -> StackedBarChart:
         labels.append(
             MonthLabel(
                 LEFT + (index + 0.5) * band,
-                month.strftime("%b"),
-                str(month.year) if show_year else "",
+                _axis_month(month),
+                _axis_year(month) if show_year else "",
             )
         )
     ticks = [
-        Tick(plot_bottom - value * scale, str(value)) for value in range(0, axis_max + 1, step)
+        Tick(plot_bottom - value * scale, format_number(value))
+        for value in range(0, axis_max + 1, step)
     ]
     return StackedBarChart(
         width=WIDTH,

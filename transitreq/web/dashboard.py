@@ -13,10 +13,11 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from transitreq.errors import ValidationFailed
+from transitreq.i18n import _
 from transitreq.models import Role
-from transitreq.services import dashboard as dashboard_service
-from transitreq.services.project_settings import local_today
-from transitreq.services.review_queue import planner_map_view
+from transitreq.services.analysis.queue import planner_map_view
+from transitreq.services.context import local_today
+from transitreq.services.reports import dashboard as dashboard_service
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.charts import stacked_bar_chart
 from transitreq.web.database import db_session
@@ -32,7 +33,10 @@ def _date(name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationFailed({name: f"{name} must be a date as YYYY-MM-DD."}) from None
+        # Shown beside the field itself, so the sentence need not name it.
+        raise ValidationFailed(
+            {name: _("Give the date as YYYY-MM-DD, e.g. %(example)s.", example="2026-11-25")}
+        ) from None
 
 
 def _query() -> dashboard_service.DashboardQuery:

@@ -1,16 +1,15 @@
-"""One SQLAlchemy session per web request, closed when the request ends; e-mail a request
-queued goes out once its transaction has committed."""
+"""One SQLAlchemy session per web request, closed when the request ends.
+
+E-mail a request queues is not sent here: ``flask deliver-mail`` sends it, so a slow or absent
+mail server never holds up (or times out) the planner's request that caused it."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from transitreq.services.mailer import deliver_pending
-from transitreq.services.notifications import QUEUED_KEY
-from transitreq.services.project_settings import BASE_URL_KEY
+from transitreq.services.context import BASE_URL_KEY
 
 
 def db_session() -> Session:
@@ -24,29 +23,19 @@ def db_session() -> Session:
     return g.db_session
 
 
-def deliver_queued_mail(response: ResponseReturnValue) -> ResponseReturnValue:
-    """Send what this request queued, if it committed. A mail server that is slow or down
-    costs at most MAIL_TIMEOUT_S here; what fails stays queued for `flask send-notifications`."""
-    session = g.get("db_session")
-    if session is not None and session.info.pop(QUEUED_KEY, False):
-        smtp = current_app.extensions["transitreq.smtp_settings"]
-        if smtp.configured:
-            session.rollback()  # nothing of this request is left uncommitted by then
-            try:
-                deliver_pending(session, smtp)
-            except SQLAlchemyError:
-                # The change itself is saved; the messages wait for `flask send-notifications`.
-                session.rollback()
-                current_app.logger.exception("progress e-mails left queued")
-    return response
-
-
 def close_db_session(_exception: BaseException | None = None) -> None:
+    """Give the connection back. When the database dropped it, closing fails too: the
+    connection is thrown away instead, so the error page already chosen still goes out and
+    the next request gets a fresh connection (the pool checks each one before use)."""
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except SQLAlchemyError:
+        current_app.logger.warning("discarding a broken database connection")
+        session.invalidate()
 
 
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(close_db_session)
-    app.after_request(deliver_queued_mail)

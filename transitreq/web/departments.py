@@ -12,21 +12,23 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from transitreq.errors import DomainError, ValidationFailed
+from transitreq.i18n import _, lazy_gettext
 from transitreq.models import Role
-from transitreq.services.project_overview import sign_off_cards
-from transitreq.services.project_settings import local_today
-from transitreq.services.sign_offs import decide_sign_off
+from transitreq.services.context import local_today
+from transitreq.services.projects.overview import sign_off_cards
+from transitreq.services.projects.sign_offs import decide_sign_off
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
+from transitreq.web.map_base import MapMark
 from transitreq.web.staff_maps import sites_map
 
 bp = Blueprint("departments", __name__, url_prefix="/departments")
 guard_blueprint(bp, Role.DEPARTMENT)
 
 DONE_MESSAGES = {
-    "approve": "Signed off: the planners see your approval.",
-    "changes": "Your request for changes is sent to the planners.",
-    "refuse": "Your refusal is recorded; the planners see your reason.",
+    "approve": lazy_gettext("Signed off: the planners see your approval."),
+    "changes": lazy_gettext("Your request for changes is sent to the planners."),
+    "refuse": lazy_gettext("Your refusal is recorded; the planners see your reason."),
 }
 
 
@@ -40,10 +42,11 @@ def _page(
     cards, photos = sign_off_cards(db_session(), user)
     # One dot per project on the overview map, named as on its card.
     sites = {
-        card.project.id: (
+        card.project.id: MapMark(
             card.point.y,
             card.point.x,
-            f"{card.project.name} (project {card.project.id})",
+            _("%(name)s (project %(number)s)", name=card.project.name, number=card.project.id),
+            "project",
         )
         for card in cards
     }
@@ -77,7 +80,7 @@ def decide(milestone_id: int) -> ResponseReturnValue:
             version = int(form.get("version", ""))
         except ValueError:
             raise ValidationFailed(
-                {"version": "The form lost the version; reload the page."}
+                {"version": _("The form lost the version; reload the page.")}
             ) from None
         decide_sign_off(
             db_session(),
@@ -89,5 +92,5 @@ def decide(milestone_id: int) -> ResponseReturnValue:
         )
     except DomainError as refusal:
         return _page(milestone_id, refusal.fields, refusal.message, refusal.status)
-    flash(DONE_MESSAGES[decision], "success")
+    flash(str(DONE_MESSAGES[decision]), "success")
     return redirect(url_for("departments.sign_offs") + f"#sign-off-{milestone_id}", 303)

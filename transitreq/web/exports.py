@@ -15,20 +15,21 @@ from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from transitreq.errors import ValidationFailed
+from transitreq.i18n import _
 from transitreq.models import ProjectStage, Role
-from transitreq.services import export_files
-from transitreq.services.exports import (
+from transitreq.services.analysis.queue import planner_map_view
+from transitreq.services.context import local_today, settings_of
+from transitreq.services.reports import export_files
+from transitreq.services.reports.exports import (
     ProjectQuery,
     gtfs_stops,
     project_records,
     request_records,
 )
-from transitreq.services.project_settings import local_today, settings_of
-from transitreq.services.review_queue import planner_map_view
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
 from transitreq.web.errors import json_error
-from transitreq.web.planner_api import queue_query
+from transitreq.web.planner_api import gap_query, queue_query
 from transitreq.web.presenters import tracking_url
 
 bp = Blueprint("exports", __name__, url_prefix="/planning/exports")
@@ -63,13 +64,17 @@ def _stages() -> tuple[ProjectStage, ...]:
         return tuple(ProjectStage(name) for name in names)
     except ValueError:
         known = ", ".join(stage.value for stage in ProjectStage)
-        raise ValidationFailed({"stage": f"stage must be one or more of {known}."}) from None
+        raise ValidationFailed(
+            {"stage": _("%(field)s must be one or more of %(known)s.", field="stage", known=known)}
+        ) from None
 
 
 def _project_query() -> ProjectQuery:
     overdue = request.args.get("overdue", "").strip().lower()
     if overdue not in _YES + _NO:
-        raise ValidationFailed({"overdue": "overdue must be 1 (only overdue projects) or 0."})
+        raise ValidationFailed(
+            {"overdue": _("%(field)s must be 1 (only overdue projects) or 0.", field="overdue")}
+        )
     return ProjectQuery(stages=_stages(), overdue_only=overdue in _YES)
 
 
@@ -91,7 +96,7 @@ def _index_page(errors: dict[str, str] | None = None) -> str:
         "planning/exports.html",
         districts=planner_map_view(session).districts,
         stages=list(ProjectStage),
-        stop_id_prefix=settings_of(session).gtfs_stop_id_prefix,
+        stop_id_prefix=settings_of(session).projects.gtfs_stop_id_prefix,
         args=request.args,
         errors=errors or {},
     )
@@ -137,3 +142,11 @@ def stops_txt() -> ResponseReturnValue:
     narrows them (e.g. ``stage=in_service``)."""
     stops = gtfs_stops(db_session(), _stages())
     return _download(export_files.stops_txt(stops), "stops.txt", CSV_TYPE)
+
+
+@bp.get("/coverage-gap.csv")
+def coverage_gap_csv() -> ResponseReturnValue:
+    """The coverage gap as the planners' map layer takes it (``bbox``, none for the whole city;
+    ``radius_m``, ``dataset``, ``measure``): one row per part or grid cell, then the total."""
+    layer = gap_query()
+    return _download(export_files.coverage_gap_csv(layer), "coverage-gap.csv", CSV_TYPE)

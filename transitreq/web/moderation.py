@@ -6,8 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from transitreq.i18n import lazy_gettext
 from transitreq.models import Role
-from transitreq.services.feedback import feedback_queue, moderate
+from transitreq.services.requests.feedback import feedback_queue, moderate
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
 
@@ -15,8 +16,8 @@ bp = Blueprint("moderation", __name__, url_prefix="/planning/feedback")
 guard_blueprint(bp, Role.PLANNER, Role.ADMIN)
 
 _DONE = {
-    "publish": "Published: it now shows on the tracking page.",
-    "hide": "Hidden: residents will not see it.",
+    "publish": lazy_gettext("Published: it now shows on the tracking page."),
+    "hide": lazy_gettext("Hidden: residents will not see it."),
 }
 
 
@@ -28,7 +29,7 @@ def moderation_queue() -> ResponseReturnValue:
 
 def _decide(feedback_id: int, decision: str) -> ResponseReturnValue:
     moderate(db_session(), feedback_id, current_user._get_current_object(), decision)
-    flash(_DONE[decision], "success")
+    flash(str(_DONE[decision]), "success")
     return redirect(url_for("moderation.moderation_queue"), 303)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
-from transitreq.services.subscriptions import address_of_link, masked, stop_progress_emails
+from transitreq.services.mail.subscriptions import address_of_link, masked, stop_progress_emails
 from transitreq.web.database import db_session
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")

@@ -8,49 +8,63 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from transitreq.errors import DomainError
-from transitreq.services import open311
-from transitreq.services.stop_requests import find_by_reference
+from transitreq.i18n import _, lazy_gettext
+from transitreq.models import ApiClient
+from transitreq.services.requests import open311
+from transitreq.services.requests.filing import find_by_reference
+from transitreq.web.app_settings import public_root, settings
 from transitreq.web.database import db_session
+from transitreq.web.errors import as_unavailable, unavailable_response
 from transitreq.web.forms import request_limits
+from transitreq.web.locale import page_locale
 from transitreq.web.open311_format import FORMATS, format_of, render, render_errors
 from transitreq.web.presenters import tracking_url
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
+# Lazy: translated when an error is answered, for that client's reader.
 _HTTP_DESCRIPTIONS = {
-    404: "There is no Open311 resource at this address.",
-    405: "This resource does not accept that method.",
-    413: "The request body is too large.",
-    429: "Too many requests from your address; wait for the time in Retry-After and try again.",
+    400: lazy_gettext("The request could not be understood."),
+    404: lazy_gettext("There is no Open311 resource at this address."),
+    405: lazy_gettext("This resource does not accept that method."),
+    413: lazy_gettext("The request body is too large."),
+    429: lazy_gettext(
+        "Too many requests from your address; wait for the time in Retry-After and try again."
+    ),
 }
+_OTHER_REFUSAL = lazy_gettext("The request could not be completed.")
+# A NotFound raised for an unknown format says so; its own description is this sentence.
+_UNKNOWN_FORMAT = "unknown_format"
 
 
 @bp.before_request
 def _check_format_and_jurisdiction() -> None:
     if (request.view_args or {}).get("fmt", "json") not in FORMATS:
-        raise NotFound("Unknown format: use .json or .xml.")
-    served = current_app.config["OPEN311_JURISDICTION_ID"]
+        raise NotFound(_UNKNOWN_FORMAT)
+    served = settings().open311_jurisdiction_id
     given = request.values.get("jurisdiction_id", "")
     if served and given and given != served:
-        raise open311.UnknownService(f"jurisdiction_id {given!r} is not served here.")
+        raise open311.UnknownService(
+            _("jurisdiction_id %(given)s is not served here.", given=repr(given))
+        )
 
 
 def _base_url() -> str:
-    root = current_app.config["PUBLIC_URL"] or request.url_root
-    return root.rstrip("/") + (bp.url_prefix or "")
+    return public_root() + (bp.url_prefix or "")
 
 
 def _request_fields(stop_requests: list) -> list[dict]:
-    agency = current_app.config["OPEN311_AGENCY"]
+    agency = settings().agency_name
     return [
         open311.request_fields(
             stop_request,
             agency,
-            f"Follow this request at {tracking_url(stop_request.reference)}",
+            _("Follow this request at %(url)s", url=tracking_url(stop_request.reference)),
         )
         for stop_request in stop_requests
     ]
@@ -59,11 +73,13 @@ def _request_fields(stop_requests: list) -> list[dict]:
 @bp.get("/discovery.<fmt>")
 def discovery(fmt: str) -> Response:
     """Where this server's GeoReport v2 endpoint is and which formats it speaks."""
-    agency = current_app.config["OPEN311_AGENCY"]
+    agency = settings().agency_name
     body = {
         "changeset": open311.CHANGESET,
-        "contact": f"{agency}, {current_app.config['PUBLIC_URL'] or request.url_root}",
-        "key_service": f"API keys for filing requests are issued by the {agency}.",
+        "contact": f"{agency}, {public_root()}/",
+        "key_service": _(
+            "API keys for filing requests are issued by the %(agency)s.", agency=agency
+        ),
         "endpoints": [
             {
                 "specification": open311.SPECIFICATION_URL,
@@ -94,19 +110,24 @@ def service_definition(service_code: str, fmt: str) -> Response:
 def create_request(fmt: str) -> Response:
     """File a request from form-encoded parameters (lat/long required; no geocoding)."""
     session = db_session()
-    if current_app.config["OPEN311_REQUIRE_API_KEY"]:
+    if settings().open311_require_api_key:
         open311.check_api_key(session, request.form.get("api_key"))
     form = request.form
     served = form.getlist("attribute[served][]") + form.getlist("attribute[served]")
     submission = open311.Submission(
         served=served,
+        media_urls=form.getlist("media_url") + form.getlist("media_url[]"),
         landmark=form.get("attribute[landmark]", ""),
         title=form.get("attribute[title]", ""),
+        locale=page_locale(),
         **{name: form.get(name, "") for name in open311.SUBMISSION_PARAMETERS},
     )
     stop_request = open311.submit(session, submission, request_limits())
     reference = stop_request.reference
-    notice = f"Request received; planners will review it. Follow it at {tracking_url(reference)}"
+    notice = _(
+        "Request received; planners will review it. Follow it at %(url)s",
+        url=tracking_url(reference),
+    )
     body = [
         {
             "service_request_id": reference,
@@ -155,6 +176,14 @@ def unknown(unknown: str) -> Response:
     raise NotFound()
 
 
+def keyed_client() -> ApiClient | None:
+    """The client whose valid API key this request carries, looked up once per request: a
+    civic app filing with its own key gets its own rate limit (web/rate_limits.py)."""
+    if "open311_client" not in g:
+        g.open311_client = open311.client_with_key(db_session(), request.form.get("api_key"))
+    return g.open311_client
+
+
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> Response:
     status, errors = open311.open311_errors(error)
@@ -167,14 +196,23 @@ def _domain_error(error: DomainError) -> Response:
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
-    description = _HTTP_DESCRIPTIONS.get(status, error.description or error.name)
-    if status == 404 and error.description and error.description.startswith("Unknown format"):
-        description = error.description
+    description = str(_HTTP_DESCRIPTIONS.get(status, _OTHER_REFUSAL))
+    if status == 404 and error.description == _UNKNOWN_FORMAT:
+        description = _("Unknown format: use .json or .xml.")
     return render_errors(format_of(request.path), status, [(status, description)])
+
+
+@bp.errorhandler(DBAPIError)
+@bp.errorhandler(DisconnectionError)
+def _database_error(error: Exception) -> Response:
+    unavailable = as_unavailable(error)
+    if unavailable is None:
+        return _unexpected(error)
+    return unavailable_response(unavailable, _domain_error(unavailable))
 
 
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception) -> Response:
     current_app.logger.exception("unhandled Open311 error", exc_info=error)
-    description = "Something went wrong on our side; nothing was saved."
+    description = _("Something went wrong on our side; nothing was saved.")
     return render_errors(format_of(request.path), 500, [(500, description)])

@@ -12,12 +12,15 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from transitreq.models import ProjectStage, RequestStatus, ServedGroup
-from transitreq.services.evaluation import MAX_RADIUS_M
+from transitreq.models import PlaceKind, ProjectStage, RequestStatus, ServedGroup
+from transitreq.services.analysis.evaluation import MAX_RADIUS_M
+from transitreq.services.places.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS
+from transitreq.services.requests.photo_files import PHOTO_MAX_SIDE_PX
 from transitreq.web.api import MAX_NEARBY_RADIUS_M
+from transitreq.web.planner_messages import planner_messages
 
 # Bumped when a path, parameter or response shape changes in a way clients can notice.
-API_VERSION = "1.1.0"
+API_VERSION = "1.2.0"
 
 bp = Blueprint("api_docs", __name__, url_prefix="/api")
 
@@ -65,17 +68,24 @@ _REQUEST_DETAILS = _REQUEST_SUMMARY | {
     "description": _STRING,
     "served_groups": _array(_STRING),
     "landmark": _STRING,
+    "media_urls": _array({"type": "string", "format": "uri"}),
     "lat": {"type": "number", "minimum": -90, "maximum": 90},
     "lon": {"type": "number", "minimum": -180, "maximum": 180},
     "tracking_url": {"type": "string", "format": "uri"},
 }
 
+_MODE = {
+    "type": "string",
+    "description": "The mode of a GTFS route_type: bus, trolleybus, tram, metro, rail, ferry, "
+    "cable_tram, aerial_lift, funicular, monorail or other.",
+}
 _PASSING_ROUTE = _object(
     {
         "route_id": _INTEGER,
         "name": _STRING,
         "short_name": _STRING,
         "colour": _STRING,
+        "mode": _MODE,
         "distance_m": _NUMBER,
         "trips_per_weekday": _INTEGER,
     }
@@ -100,8 +110,31 @@ def _feature(properties: Schema, geometry_types: list[str]) -> Schema:
     )
 
 
-def _feature_collection(feature: str) -> Schema:
-    return _object({"type": {"const": "FeatureCollection"}, "features": _array(_ref(feature))})
+def _feature_collection(feature: str, truncated: bool = False, clustered: bool = False) -> Schema:
+    """A layer's FeatureCollection; a point layer asked with ``zoom`` also holds bubbles
+    (``ClusterFeature``) and says how many points the box holds."""
+    items = {"anyOf": [_ref(feature), _ref("ClusterFeature")]} if clustered else _ref(feature)
+    properties: dict[str, Schema] = {
+        "type": {"const": "FeatureCollection"},
+        "features": _array(items),
+    }
+    if truncated:
+        properties["truncated"] = {
+            "type": "boolean",
+            "description": "Without `zoom`: true when the box holds too many features to send: "
+            "`features` is then empty, and a map should ask the reader to zoom in.",
+        }
+    if clustered:
+        properties["total"] = {
+            "type": "integer",
+            "description": "With `zoom`: how many points the box holds (the features shown "
+            "alone plus every bubble's `count`).",
+        }
+        properties["clustered"] = {
+            "type": "boolean",
+            "description": "With `zoom`: true when some features are bubbles of several points.",
+        }
+    return _object(properties, required=["type", "features"])
 
 
 SCHEMAS: dict[str, Schema] = {
@@ -113,7 +146,7 @@ SCHEMAS: dict[str, Schema] = {
                         "type": "string",
                         "description": "Stable and machine-readable, e.g. `validation_failed`, "
                         "`swapped_coordinates`, `outside_service_area`, `not_found`, "
-                        "`already_supported`, `rate_limited`.",
+                        "`not_supportable`, `rate_limited`.",
                     },
                     "message": {"type": "string", "description": "For people, in plain words."},
                     "fields": {
@@ -133,6 +166,7 @@ SCHEMAS: dict[str, Schema] = {
             "from_status": _nullable("string"),
             "to_status": _nullable("string"),
             "title": _STRING,
+            "text": {"type": "string", "description": "The step in words, as residents read it."},
             "source": {"type": "string", "enum": ["request", "project"]},
             "note": _nullable("string"),
             "at": _DATE_TIME,
@@ -148,11 +182,24 @@ SCHEMAS: dict[str, Schema] = {
             "cancel_reason": _nullable("string"),
         }
     ),
+    "PublicPhoto": {
+        **_object(
+            {
+                "url": {"type": "string", "format": "uri"},
+                "width": {"type": "integer", "minimum": 1},
+                "height": {"type": "integer", "minimum": 1},
+            }
+        ),
+        "description": "A photo of the spot the resident attached, once a planner published "
+        f"it: a JPEG re-encoded without its location or other metadata, at most "
+        f"{PHOTO_MAX_SIDE_PX} pixels a side.",
+    },
     "PublicRequest": _object(
         _REQUEST_DETAILS
         | {
             "timeline": _array(_ref("TimelineEvent")),
             "project": {"oneOf": [_ref("PublicProject"), {"type": "null"}]},
+            "photos": _array(_ref("PublicPhoto")),
         },
     ),
     "NearbyRequest": _object(_REQUEST_DETAILS | {"distance_m": {"type": "number", "minimum": 0}}),
@@ -165,6 +212,25 @@ SCHEMAS: dict[str, Schema] = {
             "requests": _array(_ref("NearbyRequest")),
         }
     ),
+    "Place": _object(
+        {
+            "name": {"type": "string", "description": "As its source spells it."},
+            "kind": {
+                "type": "string",
+                "enum": [kind.value for kind in PlaceKind],
+                "description": "`stop` (same-named platforms standing together as one, at "
+                "their centroid), `landmark` (named in a filed request, at its pin), `area` (a "
+                "service area), `street` or `place` (from an OpenStreetMap extract).",
+            },
+            "lat": {"type": "number", "minimum": -90, "maximum": 90},
+            "lon": {"type": "number", "minimum": -180, "maximum": 180},
+            "inside_service_area": {
+                "type": "boolean",
+                "description": "False for a place where no request can be filed.",
+            },
+        }
+    ),
+    "Places": _object({"places": _array(_ref("Place"))}),
     "NewRequest": {
         **_object(
             {
@@ -222,12 +288,34 @@ SCHEMAS: dict[str, Schema] = {
             "metric_srid": _INTEGER,
             "placement_problem": _nullable("string"),
             "population_dataset": _nullable("string"),
+            "street_network": _nullable(
+                "string",
+                description="The street network walking catchments were measured on; null "
+                "when none covers the site (then every catchment is a straight-line one).",
+            ),
             "catchments": _array(
                 _object(
                     {
                         "radius_m": _INTEGER,
                         "population": _nullable("number"),
                         "newly_served": _nullable("number"),
+                        "already_served_by": _array(
+                            _object({"mode": _MODE, "population": _NUMBER})
+                        ),
+                        "measure": {
+                            "type": "string",
+                            "enum": ["straight_line", "walk"],
+                            "description": "straight_line: within a circle of radius_m, "
+                            "polygons weighted by their area inside; walk: within radius_m "
+                            "along the walkable streets, links to them included, polygons "
+                            "counted whole by their centroid.",
+                        },
+                        "area": {
+                            "type": ["object", "null"],
+                            "description": "For a walk: the reachable streets, buffered, as a "
+                            "GeoJSON Polygon or MultiPolygon (WGS 84), to draw; null for a "
+                            "circle or when the site is farther than 100 m from every street.",
+                        },
                     }
                 )
             ),
@@ -239,9 +327,15 @@ SCHEMAS: dict[str, Schema] = {
                         "code": _nullable("string"),
                         "distance_m": _NUMBER,
                         "routes": _array(_STRING),
+                        "modes": _array(_MODE),
                         "trips_per_weekday": _INTEGER,
                         "lat": _NUMBER,
                         "lon": _NUMBER,
+                        "walk_m": _nullable(
+                            "number",
+                            description="Metres on foot along the streets, when a street "
+                            "network covers the site and the stop.",
+                        ),
                     }
                 )
             ),
@@ -295,6 +389,7 @@ SCHEMAS: dict[str, Schema] = {
                 "name": _STRING,
                 "code": _nullable("string"),
                 "routes": _array(_STRING),
+                "modes": _array(_MODE),
                 "trips_per_weekday": _INTEGER,
             }
         ),
@@ -306,18 +401,42 @@ SCHEMAS: dict[str, Schema] = {
                 "name": _STRING,
                 "short_name": _nullable("string"),
                 "colour": _STRING,
+                "mode": _MODE,
                 "trips_per_weekday": _INTEGER,
             }
         ),
         ["LineString", "MultiLineString"],
     ),
-    "RequestLayer": _feature_collection("RequestFeature"),
-    "StopLayer": _feature_collection("StopFeature"),
+    "NewStopFeature": _feature(
+        {"allOf": [_object({"name": _STRING}), _ref("PublicProject")]}, ["Point"]
+    ),
+    "ServiceAreaFeature": _feature(_object({"name": _STRING}), ["Polygon", "MultiPolygon"]),
+    "ClusterFeature": _feature(
+        _object(
+            {
+                "cluster": {"const": True},
+                "count": {"type": "integer", "minimum": 2},
+                "bounds": {
+                    **_array(_NUMBER),
+                    "minItems": 4,
+                    "maxItems": 4,
+                    "description": "The box its points span, `min_lon,min_lat,max_lon,max_lat`: "
+                    "what a click on the bubble zooms to.",
+                },
+            }
+        ),
+        ["Point"],
+    ),
+    "RequestLayer": _feature_collection("RequestFeature", truncated=True, clustered=True),
+    "StopLayer": _feature_collection("StopFeature", truncated=True, clustered=True),
     "RouteLayer": _feature_collection("RouteFeature"),
+    "NewStopLayer": _feature_collection("NewStopFeature", clustered=True),
+    "ServiceAreaLayer": _feature_collection("ServiceAreaFeature"),
     "QueueRow": _object(
         {
             "reference": _STRING,
             "title": _STRING,
+            "text": {"type": "string", "description": "The step in words, as residents read it."},
             "status": {"type": "string", "enum": [status.value for status in RequestStatus]},
             "status_label": _STRING,
             "colour": _STRING,
@@ -326,20 +445,89 @@ SCHEMAS: dict[str, Schema] = {
             "created_at": _DATE_TIME,
             "age_days": _INTEGER,
             "district": _nullable("string"),
+            "assignee": _nullable("string"),
             "lat": _NUMBER,
             "lon": _NUMBER,
             "review_url": _STRING,
+            "suggestion": {
+                "oneOf": [{"type": "null"}, _ref("PinWeighing")],
+                "description": "The best suggested-stop site within 300 m of the pin, or null.",
+            },
+        }
+    ),
+    "PinWeighing": _object(
+        {
+            "lat": _NUMBER,
+            "lon": _NUMBER,
+            "distance_m": _NUMBER,
+            "route": _STRING,
+            "newly_served": {"type": "number", "description": "People the site newly serves."},
+            "pin_newly_served": {"type": "number", "description": "People the pin would."},
+            "difference": {
+                "type": "number",
+                "description": "How many more people the site newly serves (negative: fewer).",
+            },
+            "radius_m": _INTEGER,
+            "measure": {"type": "string", "enum": ["straight_line", "walk"]},
+        }
+    ),
+    "SuggestedStopFeature": _feature(
+        _object(
+            {
+                "rank": _INTEGER,
+                "newly_served": {
+                    "type": "number",
+                    "description": "People newly served beyond the stops ranked above.",
+                },
+                "newly_served_alone": {
+                    "type": "number",
+                    "description": "People it newly serves alone (GET /api/evaluate's figure).",
+                },
+                "route_id": _nullable("integer"),
+                "route": _STRING,
+                "radius_m": _INTEGER,
+                "measure": _STRING,
+                "method": _STRING,
+                "run_id": _INTEGER,
+            }
+        ),
+        ["Point"],
+    ),
+    "SuggestionRun": _object(
+        {
+            "run_id": _INTEGER,
+            "reused": {"type": "boolean", "description": "Answered from a stored run."},
+            "count": _INTEGER,
+            "radius_m": _INTEGER,
+            "measure": {"type": "string", "enum": ["straight_line", "walk"]},
+            "method": {"type": "string", "enum": ["exact", "greedy"]},
+            "gap": {
+                "type": "number",
+                "description": "Share by which the answer may fall short of the optimum.",
+            },
+            "newly_served": _NUMBER,
+            "greedy_newly_served": _NUMBER,
+            "upper_bound": _NUMBER,
+            "candidate_count": _INTEGER,
+            "population_dataset": _nullable("string"),
+            "seconds": _NUMBER,
+            "created_at": _STRING,
+            "suggestions": _feature_collection("SuggestedStopFeature"),
         }
     ),
     "QueueFeature": _feature(
         _object(
             {
-                "reference": _STRING,
                 "status": _STRING,
                 "colour": _STRING,
                 "supporters": _INTEGER,
                 "score": _nullable("number"),
-            }
+                "count": {
+                    "type": "integer",
+                    "description": "Clusters only: how many matches lie in the grid cell.",
+                },
+            },
+            required=[],
         ),
         ["Point"],
     ),
@@ -349,8 +537,14 @@ SCHEMAS: dict[str, Schema] = {
             "page": _INTEGER,
             "per_page": _INTEGER,
             "pages": _INTEGER,
-            "truncated": _BOOLEAN,
             "rows": _array(_ref("QueueRow")),
+            "map": {
+                "type": "string",
+                "enum": ["points", "clusters"],
+                "description": "points: one feature per match, its id the reference (up to "
+                "1,000); clusters: one feature per grid cell with its count.",
+            },
+            "cell_deg": _nullable("number"),
             "features": _feature_collection("QueueFeature"),
         }
     ),
@@ -371,7 +565,19 @@ SCHEMAS: dict[str, Schema] = {
             "features": _array(_ref("PopulationFeature")),
             "dataset": _nullable("string"),
             "total_population": _NUMBER,
-        }
+            # The coverage gap's summary (not on the density layer).
+            "properties": _object(
+                {
+                    "dataset": _nullable("string"),
+                    "total_population": _NUMBER,
+                    "radius_m": _nullable("number"),
+                    "measure": _nullable("string"),
+                    "aggregated": _BOOLEAN,
+                    "cell_side_m": _nullable("integer"),
+                }
+            ),
+        },
+        ["type", "features", "dataset", "total_population"],
     ),
 }
 
@@ -392,7 +598,9 @@ RESPONSES: dict[str, Schema] = {
     "TooLarge": _error_response("The body is larger than MAX_CONTENT_LENGTH."),
     "Invalid": _error_response(
         "A field is missing or malformed; `fields` names each one (`validation_failed`, "
-        "`invalid_coordinates`, `swapped_coordinates`, `outside_service_area`)."
+        "`invalid_coordinates`, `swapped_coordinates`, `outside_service_area`). Any parameter, "
+        "path segment or JSON string holding a NUL byte, another control character or a "
+        "bidirectional control (U+202E…) is refused this way, on every operation."
     ),
     "RateLimited": {
         **_error_response("Too many requests from this address (`rate_limited`)."),
@@ -403,9 +611,20 @@ RESPONSES: dict[str, Schema] = {
             }
         },
     },
-    "NoServiceArea": _error_response(
-        "No service area is loaded yet, so no request can be placed (`no_service_area`)."
-    ),
+    "Unavailable": {
+        **_error_response(
+            "The service cannot answer just now: the database is unreachable "
+            "(`database_unavailable`, nothing was saved; try again after `Retry-After` "
+            "seconds), or no service area is loaded yet so no request can be placed "
+            "(`no_service_area`)."
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait (when the database is unreachable).",
+                "schema": {"type": "integer"},
+            }
+        },
+    },
 }
 
 
@@ -421,11 +640,13 @@ def _errors(*statuses: int) -> dict[str, Schema]:
         413: "TooLarge",
         422: "Invalid",
         429: "RateLimited",
-        503: "NoServiceArea",
+        503: "Unavailable",
     }
+    # Any operation may meet unsafe text (422), too many calls (429) or an unreachable
+    # database (503).
     return {
         str(status): {"$ref": f"#/components/responses/{names[status]}"}
-        for status in (*statuses, 429)
+        for status in sorted({*statuses, 422, 429, 503})
     }
 
 
@@ -469,13 +690,30 @@ def _json_body(schema: str) -> Schema:
     return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
+_ZOOM = _query(
+    "zoom",
+    "The map's zoom (0 to 19, Web Mercator, 256-pixel tiles). Point layers then count their "
+    "points per grid cell (a cell about 64 pixels wide): a cell of several is one bubble "
+    "(`ClusterFeature`), a cell of one is the point itself, and from zoom 16 a box of at most "
+    "500 points is sent point by point. Routes are simplified so that no line moves by more "
+    "than a pixel (each part's ends kept). Coordinates are rounded to what the zoom shows.",
+    {"type": "integer", "minimum": 0, "maximum": 19},
+)
+_LAYER_CACHING = (
+    " Answers carry a weak `ETag` (it changes when the layer's data does) and "
+    "`Cache-Control`; a request with `If-None-Match` naming the current tag gets `304 Not "
+    "Modified` and no body."
+)
+
+
 def _layer(summary: str, schema: str, with_bbox: bool = True) -> Schema:
     return {
         "get": {
             "tags": ["map layers"],
             "summary": summary,
+            "description": _LAYER_CACHING.strip(),
             "operationId": f"layer_{schema.removesuffix('Layer').lower()}s",
-            "parameters": [_BBOX] if with_bbox else [],
+            "parameters": [_BBOX, _ZOOM] if with_bbox else [],
             "responses": {
                 "200": _json_response("A GeoJSON FeatureCollection.", schema),
                 **(_errors(422) if with_bbox else _errors()),
@@ -507,6 +745,43 @@ def paths() -> dict[str, Schema]:
                 },
             }
         },
+        "/api/places": {
+            "get": {
+                "tags": ["requests"],
+                "summary": "Find a place by name, to place a pin there",
+                "description": "Searches our own data only (no outside geocoder): stops, "
+                "landmarks of filed requests, service areas, and streets and places once an "
+                "OpenStreetMap extract is loaded. Accents, case and punctuation are ignored "
+                "(`consolacao` finds `Consolação`); Chinese, Japanese and Korean names are "
+                "found by any run of their characters. Best first: inside a service area, "
+                "then the exact name, names starting with `q`, names where it starts a word, "
+                "names containing it; then nearest `near`.",
+                "operationId": "find_places",
+                "parameters": [
+                    _query(
+                        "q",
+                        "Part of the name, as typed.",
+                        {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+                        True,
+                    ),
+                    _query(
+                        "near",
+                        "Rank places nearer this `lat,lon` first (default: the middle of the "
+                        "service areas).",
+                        {"type": "string", "examples": ["60.1699,24.9384"]},
+                    ),
+                    _query(
+                        "limit",
+                        f"How many places at most (default {DEFAULT_LIMIT}).",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                    ),
+                ],
+                "responses": {
+                    "200": _json_response("The places found, best first.", "Places"),
+                    **_errors(422),
+                },
+            }
+        },
         "/api/requests": {
             "post": {
                 "tags": ["requests"],
@@ -526,6 +801,8 @@ def paths() -> dict[str, Schema]:
             "get": {
                 "tags": ["requests"],
                 "summary": "A request's public details and timeline",
+                "description": "`photos` lists only the photos a planner has published; the "
+                "others answer 404 to anyone not logged in as a planner.",
                 "operationId": "get_request",
                 "parameters": [_REFERENCE],
                 "responses": {
@@ -542,7 +819,11 @@ def paths() -> dict[str, Schema]:
                 "parameters": [_REFERENCE],
                 "requestBody": _json_body("NewSupport"),
                 "responses": {
-                    "201": _json_response("Counted; the new number of supporters.", "SupportCount"),
+                    "201": _json_response(
+                        "Counted (a contact already counted is answered the same, and still "
+                        "counts once); the number of supporters.",
+                        "SupportCount",
+                    ),
                     **_errors(400, 404, 409, 413, 422),
                 },
             }
@@ -552,7 +833,10 @@ def paths() -> dict[str, Schema]:
                 "tags": ["planning"],
                 "summary": "Evaluate a candidate stop site",
                 "description": "Population within walking catchments, people newly served, "
-                "nearest stops, routes passing, stop spacing, demand, and the score explained.",
+                "nearest stops, routes passing, stop spacing, demand, and the score explained. "
+                "Each catchment is measured within a straight-line circle and, when an "
+                "imported street network covers the site, along the streets too (`measure`); "
+                "the score then uses the walk.",
                 "operationId": "evaluate_site",
                 "parameters": [
                     _LAT,
@@ -577,7 +861,15 @@ def paths() -> dict[str, Schema]:
         },
         "/api/layers/requests": _layer("Requests (all but merged ones)", "RequestLayer"),
         "/api/layers/stops": _layer("Existing stops", "StopLayer"),
-        "/api/layers/routes": _layer("Routes in their GTFS colours", "RouteLayer", False),
+        "/api/layers/routes": _layer(
+            "Routes in their GTFS colours (with `bbox`, cut to it)", "RouteLayer"
+        ),
+        "/api/layers/new-stops": _layer(
+            "New stops from residents' requests, planned or in service", "NewStopLayer"
+        ),
+        "/api/layers/service-areas": _layer(
+            "Boundaries of the areas where requests are taken", "ServiceAreaLayer", False
+        ),
         **_planner_paths(),
     }
 
@@ -618,7 +910,7 @@ def _planner_paths() -> dict[str, Schema]:
         "/api/planner/requests": {
             "get": {
                 "tags": ["planning"],
-                "summary": "The review queue: a page of rows and every match for the map",
+                "summary": "The review queue: a page of rows, and the map's matches or clusters",
                 "operationId": "planner_review_queue",
                 "parameters": [
                     _PLANNER_BBOX,
@@ -627,6 +919,9 @@ def _planner_paths() -> dict[str, Schema]:
                     _query("min_score", "Lowest cached score.", _NUMBER),
                     _query("max_score", "Highest cached score.", _NUMBER),
                     _query("q", "Text in title, description, landmark, or a reference.", _STRING),
+                    _query(
+                        "mine", "`1`: only the requests assigned to the planner asking.", _STRING
+                    ),
                     _query(
                         "sort",
                         "created_at, supporters, score or status; `-` first for descending "
@@ -638,6 +933,11 @@ def _planner_paths() -> dict[str, Schema]:
                         "per_page",
                         "Rows per page.",
                         {"type": "integer", "minimum": 1, "maximum": 200},
+                    ),
+                    _query(
+                        "zoom",
+                        "The map's zoom level (0–22): the grid cells when matches are many.",
+                        {"type": "integer", "minimum": 0, "maximum": 22},
                     ),
                 ],
                 "responses": {
@@ -653,11 +953,62 @@ def _planner_paths() -> dict[str, Schema]:
             "10 × 10 km is refused (422, field `bbox`).",
             [],
         ),
+        "/api/planner/suggestions": {
+            "get": {
+                "tags": ["planning"],
+                "summary": "Suggested stops: the new stops that together newly serve the most",
+                "description": "The `count` sites along the routes new stops serve that "
+                "together newly serve the most people within `radius_m` (each person once; no two "
+                "closer than the minimum stop spacing along a route they share; on foot where a "
+                "street network is loaded), ranked: each feature's `newly_served` is what it adds "
+                "to those above it, so the figures add up to the total. Solved exactly (HiGHS) "
+                "when the instance allows, greedily otherwise (`method`, `gap`); stored and "
+                "reused until the stops, routes, population or streets change.",
+                "operationId": "planner_suggestions",
+                "parameters": [
+                    _query(
+                        "count",
+                        "How many stops (1–100).",
+                        {"type": "integer", "minimum": 1, "maximum": 100},
+                        required=True,
+                    ),
+                    _query(
+                        "radius_m",
+                        "Catchment radius in metres (50–2000, default 400).",
+                        {"type": "integer", "minimum": 50, "maximum": 2000},
+                    ),
+                    _PLANNER_BBOX,
+                    _query("within", "Stay within the service area of this name.", _STRING),
+                    _query("dataset", "A population dataset's name.", _STRING),
+                ],
+                "responses": {
+                    "200": _json_response("The ranked suggestions.", "SuggestionRun"),
+                    **_PLANNERS_ONLY,
+                    **_errors(422),
+                },
+            }
+        },
         "/api/planner/layers/coverage-gap": _planner_layer(
             "Coverage gap: people beyond walking distance of every stop",
             "The parts of units in the box farther than `radius_m` from every stop, with the "
-            "people living in them; a box over 5 × 5 km is refused (422, field `bbox`).",
-            [_query("radius_m", "Walking distance in metres (default 400).", _NUMBER)],
+            "people living in them, read from the stored coverage: any box, and the whole city "
+            "when `bbox` is left out. More than 1,500 points or 2,000 polygon parts come summed "
+            "into grid cells (`kind` `cell`). Besides `dataset` and `total_population`, the "
+            "collection carries `properties`: `total_population` (everyone beyond reach in the "
+            "box), `radius_m`, `measure`, `aggregated` (true when summed into cells) and "
+            "`cell_side_m`. With a stale store, boxes up to 5 × 5 km are measured afresh and "
+            "larger ones answer 503 `coverage_not_stored`. With `measure=walk` (boxes up to "
+            "5 × 5 km, else 422 field `bbox`), the whole units (polygons by their centroid) no "
+            "stop reaches within a `radius_m` walk along the streets; 422 (field `measure`) "
+            "where no street network covers the box.",
+            [
+                _query("radius_m", "Walking distance in metres (default 400).", _NUMBER),
+                _query(
+                    "measure",
+                    "straight_line (default): circles around the stops; walk: along the streets.",
+                    {"type": "string", "enum": ["straight_line", "walk"]},
+                ),
+            ],
         ),
     }
 
@@ -694,4 +1045,6 @@ def document() -> ResponseReturnValue:
 @bp.get("/docs")
 def docs() -> ResponseReturnValue:
     """The document rendered for people (Swagger UI, served from our own static folder)."""
-    return render_template("api/docs.html")
+    # Only the sentences of the page's own script, written into its element.
+    messages = {key: text for key, text in planner_messages().items() if key.startswith("api_docs")}
+    return render_template("api/docs.html", api_docs_messages=messages)

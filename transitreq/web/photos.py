@@ -8,7 +8,7 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 
 from transitreq.models import Role
-from transitreq.services.sign_offs import photo_for
+from transitreq.services.projects.sign_offs import photo_for
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import Session
 
 from transitreq.errors import DomainError
-from transitreq.geo.layers import route_lines_in_box, routes_by_id
-from transitreq.geo.metric import box_around
+from transitreq.geo.geojson import geometry_to_geojson
+from transitreq.i18n import _, format_number
 from transitreq.models import Role
-from transitreq.services.evaluation import EvaluationSettings, SiteEvaluation, evaluate_site
-from transitreq.services.review_queue import MAX_PER_PAGE, planner_map_view
+from transitreq.services.analysis.evaluation import (
+    WALK,
+    EvaluationSettings,
+    SiteEvaluation,
+    evaluate_site,
+)
+from transitreq.services.analysis.queue import MAX_PER_PAGE, planner_map_view
 from transitreq.web.auth import guard_blueprint, planner_required
 from transitreq.web.database import db_session
 from transitreq.web.forms import evaluation_query
-from transitreq.web.map_base import RenderedMap
-from transitreq.web.presenters import routes_geojson
+from transitreq.web.map_base import MapArea, MapMark, MapShell
 from transitreq.web.staff_maps import evaluation_map, planner_map
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
@@ -52,24 +55,35 @@ def evaluate() -> ResponseReturnValue:
     return render_template(
         "planning/evaluate.html",
         evaluation=evaluation,
-        map=_site_map(session, evaluation, query.settings),
+        map=_site_map(evaluation, query.settings),
         settings=query.settings,
         error=None,
     )
 
 
-def _site_map(
-    session: Session, evaluation: SiteEvaluation, settings: EvaluationSettings
-) -> RenderedMap:
-    """The site, its catchments, nearest stops, and the routes near it cut to the map's area
-    (whole route shapes would make the page megabytes long)."""
-    route_ids = [route.route_id for route in evaluation.routes_in_catchment]
-    box = box_around(evaluation.lon, evaluation.lat, 1.5 * max(settings.catchment_radii_m))
-    routes = routes_geojson(
-        routes_by_id(session, route_ids), route_lines_in_box(session, route_ids, box)
-    )
+def _site_map(evaluation: SiteEvaluation, settings: EvaluationSettings) -> MapShell:
+    """The site, its catchments and nearest stops; the lines come for the view as JSON."""
     stops = [
-        (near.lat, near.lon, f"{near.name} ({near.distance_m:.0f} m)")
+        MapMark(
+            near.lat,
+            near.lon,
+            _("%(stop)s (%(metres)s m)", stop=near.name, metres=format_number(near.distance_m)),
+            "stop",
+        )
         for near in evaluation.nearest_stops
     ]
-    return evaluation_map(evaluation.lat, evaluation.lon, settings.catchment_radii_m, routes, stops)
+    walking = [
+        MapArea(
+            geometry_to_geojson(catchment.area),
+            _(
+                "Within a %(radius)s m walk along the streets",
+                radius=format_number(catchment.radius_m),
+            ),
+            f"walking-area walking-area-{catchment.radius_m}",
+        )
+        for catchment in sorted(evaluation.catchments, key=lambda c: -c.radius_m)
+        if catchment.measure == WALK and catchment.area is not None
+    ]
+    return evaluation_map(
+        evaluation.lat, evaluation.lon, settings.catchment_radii_m, stops, walking
+    )

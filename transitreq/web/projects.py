@@ -15,23 +15,31 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from transitreq.errors import DomainError, UnknownReference, ValidationFailed
 from transitreq.geo.geojson import as_point
-from transitreq.geo.layers import route_lines_in_box, routes_by_id
-from transitreq.geo.metric import box_around
+from transitreq.i18n import _, lazy_gettext
 from transitreq.models import Milestone, ProjectStage, Role
-from transitreq.services import project_overview, projects, sign_offs
-from transitreq.services.project_overview import LAUNCH_REACH_M, ProjectPage
-from transitreq.services.project_settings import local_today
-from transitreq.services.projects import MAX_PHOTOS_PER_SURVEY, PHOTO_MAX_BYTES, PhotoUpload
+from transitreq.services.context import local_today
+from transitreq.services.projects import overview as project_overview
+from transitreq.services.projects import sign_offs
+from transitreq.services.projects import stages as projects
+from transitreq.services.projects.advance import advance_due_projects
+from transitreq.services.projects.overview import LAUNCH_REACH_M, ProjectPage
+from transitreq.services.projects.stages import (
+    MAX_PHOTOS_PER_SURVEY,
+    PHOTO_MAX_BYTES,
+    PhotoUpload,
+)
+from transitreq.services.versioned import note_text
+from transitreq.web.app_settings import settings
 from transitreq.web.auth import guard_blueprint
 from transitreq.web.database import db_session
-from transitreq.web.map_base import RenderedMap
-from transitreq.web.presenters import routes_geojson
+from transitreq.web.map_base import MapMark, MapShell
 from transitreq.web.staff_maps import project_map
 
 bp = Blueprint("projects", __name__, url_prefix="/planning/projects")
@@ -43,13 +51,36 @@ MIB = 1024 * 1024
 # The survey form alone may carry every photo a survey allows, plus its few text fields; every
 # other body keeps the app's MAX_CONTENT_LENGTH.
 SURVEY_UPLOAD_MAX_BYTES = MAX_PHOTOS_PER_SURVEY * PHOTO_MAX_BYTES + MIB
-TOO_LARGE_MESSAGE = (
-    f"The upload is larger than {SURVEY_UPLOAD_MAX_BYTES // MIB} MB: attach at most "
-    f"{MAX_PHOTOS_PER_SURVEY} photos of up to {PHOTO_MAX_BYTES // MIB} MB each. Nothing was saved."
-)
-STAGE_LABELS = {stage.value: stage.label for stage in ProjectStage}
+STAGES = frozenset(stage.value for stage in ProjectStage)
 
 Action = Callable[[Session, Any, int, MultiDict], object]
+# The project page's fields by their labels, for the error summary that links to each message.
+FIELD_LABELS = {
+    "reason": lazy_gettext("Reason"),
+    "finished_on": lazy_gettext("Finished on"),
+    "started_on": lazy_gettext("Started on"),
+    "routes": lazy_gettext("Routes"),
+    "service_start": lazy_gettext("Service starts on"),
+    "text": lazy_gettext("Note"),
+    "findings": lazy_gettext("Summary of the findings"),
+    "photos": lazy_gettext("Photos"),
+    "public_note": lazy_gettext("Note to residents"),
+    "surveyed_on": lazy_gettext("Surveyed on"),
+    "due_date": lazy_gettext("Due date"),
+    "note": lazy_gettext("Note to residents"),
+    "confirm": lazy_gettext("Confirm"),
+}
+
+
+def too_large_message() -> str:
+    """What a planner reads when a survey's upload is over the limit, in their language."""
+    return _(
+        "The upload is larger than %(total)s MB: attach at most %(photos)s photos of up to "
+        "%(each)s MB each. Nothing was saved.",
+        total=SURVEY_UPLOAD_MAX_BYTES // MIB,
+        photos=MAX_PHOTOS_PER_SURVEY,
+        each=PHOTO_MAX_BYTES // MIB,
+    )
 
 
 def _is_planner() -> bool:
@@ -66,6 +97,26 @@ def allow_photo_uploads() -> None:
         request.max_content_length = SURVEY_UPLOAD_MAX_BYTES
 
 
+@bp.before_app_request
+def advance_on_first_view() -> None:
+    """The first page (or API answer) after a first day of service puts the stop in service
+    before anything is read, so nobody sees it planned on the day it opened, cron or not.
+
+    A database that cannot answer is left to the view, whose error page says so.
+    """
+    if request.endpoint in (None, "static"):
+        return
+    session = db_session()
+    try:
+        advance_due_projects(session)
+    except SQLAlchemyError:
+        current_app.logger.warning("could not advance due stop projects", exc_info=True)
+        try:
+            session.rollback()
+        except SQLAlchemyError:
+            session.invalidate()
+
+
 def _today() -> date:
     return local_today(db_session())
 
@@ -74,7 +125,7 @@ def _today() -> date:
 def project_list() -> ResponseReturnValue:
     """Every project, filtered by ``stage`` and ``overdue=1``; overdue ones first."""
     stage_text = request.args.get("stage", "")
-    stage = ProjectStage(stage_text) if stage_text in STAGE_LABELS else None
+    stage = ProjectStage(stage_text) if stage_text in STAGES else None
     overdue_only = request.args.get("overdue") == "1"
     rows = project_overview.project_rows(db_session(), _today(), stage, overdue_only)
     pages = max(1, -(-len(rows) // PROJECTS_PER_PAGE))
@@ -93,17 +144,16 @@ def project_list() -> ResponseReturnValue:
     )
 
 
-def _map(session: Session, page: ProjectPage) -> RenderedMap:
-    route_ids = [choice.route_id for choice in page.nearby_routes]
-    box = box_around(page.point.x, page.point.y, LAUNCH_REACH_M)
-    routes = routes_geojson(
-        routes_by_id(session, route_ids), route_lines_in_box(session, route_ids, box)
-    )
+def _map(page: ProjectPage) -> MapShell:
+    """The site and the requests it answers; the lines come for the view as JSON."""
     linked = []
     for stop_request in page.project.requests:
         point = as_point(stop_request.location)
-        linked.append((point.y, point.x, f"{stop_request.reference}: {stop_request.title}"))
-    return project_map(page.point.y, page.point.x, LAUNCH_REACH_M, routes, linked)
+        label = _(
+            "%(reference)s: %(title)s", reference=stop_request.reference, title=stop_request.title
+        )
+        linked.append(MapMark(point.y, point.x, label, "linked-request"))
+    return project_map(page.point.y, page.point.x, LAUNCH_REACH_M, linked)
 
 
 def _page(
@@ -115,20 +165,28 @@ def _page(
     form: MultiDict | dict | None = None,
 ) -> ResponseReturnValue:
     session = db_session()
-    srid = current_app.extensions["transitreq.evaluation_settings"].metric_srid
+    srid = settings().evaluation.metric_srid
     page = project_overview.project_page(session, project_id, _today(), srid)
+    errors = dict(errors or {})
+    # Each refusal once: beside its field (linked from the summary at the top) when the form
+    # has that field, else at the top (a stale form, a stage that forbids the step).
+    beside = {name: words for name, words in errors.items() if name in FIELD_LABELS}
+    if errors:
+        message = " ".join(w for n, w in errors.items() if n not in FIELD_LABELS) or None
     return render_template(
         "planning/project.html",
         page=page,
         project=page.project,
-        map=_map(session, page),
-        stage_labels=STAGE_LABELS,
+        map=_map(page),
+        # Named per request: the reader's language.
+        stage_labels={stage.value: stage.label for stage in ProjectStage},
         today=_today(),
         max_photos=MAX_PHOTOS_PER_SURVEY,
         photo_max_mb=PHOTO_MAX_BYTES // MIB,
         launch_reach_m=LAUNCH_REACH_M,
         failed=failed,
-        errors=errors or {},
+        errors=beside,
+        labels=FIELD_LABELS,
         message=message,
         form=form if form is not None else (request.form if failed else {}),
     ), status
@@ -145,7 +203,7 @@ def _version(form: MultiDict) -> int:
         return int(form.get("version", ""))
     except ValueError:
         raise ValidationFailed(
-            {"version": "The form lost the project's version; reload the page."}
+            {"version": _("The form lost the project's version; reload the page.")}
         ) from None
 
 
@@ -153,12 +211,14 @@ def _date(form: MultiDict, field: str, *, required: bool = True) -> date | None:
     text = form.get(field, "").strip()
     if not text:
         if required:
-            raise ValidationFailed({field: "Give the date."})
+            raise ValidationFailed({field: _("Give the date.")})
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed({field: "Give the date as YYYY-MM-DD, e.g. 2026-11-25."}) from None
+        raise ValidationFailed(
+            {field: _("Give the date as YYYY-MM-DD, e.g. %(example)s.", example="2026-11-25")}
+        ) from None
 
 
 def _milestone_of(session: Session, project_id: int, milestone_id: int) -> int:
@@ -166,7 +226,12 @@ def _milestone_of(session: Session, project_id: int, milestone_id: int) -> int:
     milestone = session.get(Milestone, milestone_id)
     if milestone is None or milestone.project_id != project_id:
         raise UnknownReference(
-            f"Project {project_id} has no milestone number {milestone_id}.", "milestone"
+            _(
+                "Project %(project)s has no milestone number %(milestone)s.",
+                project=project_id,
+                milestone=milestone_id,
+            ),
+            "milestone",
         )
     return milestone_id
 
@@ -191,7 +256,7 @@ def start_survey(project_id: int) -> ResponseReturnValue:
         project_id,
         "start-survey",
         lambda s, user, v, f: projects.start_survey(s, project_id, v, user, f.get("note", "")),
-        "The site survey has begun.",
+        _("The site survey has begun."),
     )
 
 
@@ -220,7 +285,7 @@ def record_survey(project_id: int) -> ResponseReturnValue:
             _photos(),
             f.get("public_note", ""),
         ),
-        "The survey is recorded.",
+        _("The survey is recorded."),
     )
 
 
@@ -230,12 +295,11 @@ def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
     project_id = (request.view_args or {}).get("project_id")
     if request.endpoint == "projects.record_survey" and _is_planner() and project_id is not None:
         try:
-            return _page(
-                project_id, "survey", {"photos": TOO_LARGE_MESSAGE}, TOO_LARGE_MESSAGE, 413, {}
-            )
+            message = too_large_message()
+            return _page(project_id, "survey", {"photos": message}, message, 413, {})
         except UnknownReference:
             pass  # an error handler cannot raise again; the plain page says what went wrong
-    message = "What was sent is too large."
+    message = _("What was sent is too large.")
     return render_template("errors/error.html", status=413, message=message), 413
 
 
@@ -248,7 +312,7 @@ def start_coordination(project_id: int) -> ResponseReturnValue:
         lambda s, user, v, f: projects.start_coordination(
             s, project_id, v, user, f.get("note", "")
         ),
-        "The departments are asked for their sign-off.",
+        _("The departments are asked for their sign-off."),
     )
 
 
@@ -259,7 +323,7 @@ def resurvey(project_id: int) -> ResponseReturnValue:
         project_id,
         "resurvey",
         lambda s, user, v, f: projects.resurvey(s, project_id, v, user, f.get("reason", "")),
-        "The project is back in site survey.",
+        _("The project is back in site survey."),
     )
 
 
@@ -272,7 +336,7 @@ def reopen_sign_off(project_id: int, milestone_id: int) -> ResponseReturnValue:
         lambda s, user, v, f: sign_offs.reopen_sign_off(
             s, _milestone_of(s, project_id, milestone_id), v, user, f.get("note", "")
         ),
-        "The department is asked to decide again.",
+        _("The department is asked to decide again."),
     )
 
 
@@ -285,7 +349,7 @@ def start_construction(project_id: int) -> ResponseReturnValue:
         lambda s, user, v, f: projects.start_construction(
             s, project_id, v, user, _date(f, "started_on"), f.get("note", "")
         ),
-        "Construction has started.",
+        _("Construction has started."),
     )
 
 
@@ -298,7 +362,7 @@ def finish_construction(project_id: int) -> ResponseReturnValue:
         lambda s, user, v, f: projects.finish_construction(
             s, project_id, v, user, _date(f, "finished_on"), f.get("note", "")
         ),
-        "Construction is finished.",
+        _("Construction is finished."),
     )
 
 
@@ -317,7 +381,7 @@ def set_launch(project_id: int) -> ResponseReturnValue:
             _date(f, "service_start"),
             f.get("note", ""),
         ),
-        "The launch is planned.",
+        _("The launch is planned."),
     )
 
 
@@ -328,8 +392,22 @@ def put_in_service(project_id: int) -> ResponseReturnValue:
         project_id,
         "service",
         lambda s, user, v, f: projects.put_in_service(s, project_id, v, user, f.get("note", "")),
-        "The stop is in service.",
+        _("The stop is in service."),
     )
+
+
+def _confirmed_reason(form: MultiDict) -> str:
+    """Cancelling asks first: the box ticked (no script needed); a missing reason is said at
+    the same time, so the planner fixes both in one go."""
+    reason = form.get("reason", "")
+    if form.get("confirm") == "1":
+        return reason
+    errors = {"confirm": _("Tick “Yes, cancel this project” to go ahead.")}
+    try:
+        note_text(reason, "reason", _("The public reason"), required=True)
+    except ValidationFailed as missing:
+        errors.update(missing.fields)
+    raise ValidationFailed(errors)
 
 
 @bp.post("/<int:project_id>/cancel")
@@ -338,8 +416,8 @@ def cancel(project_id: int) -> ResponseReturnValue:
     return _act(
         project_id,
         "cancel",
-        lambda s, user, v, f: projects.cancel(s, project_id, v, user, f.get("reason", "")),
-        "The project is cancelled.",
+        lambda s, user, v, f: projects.cancel(s, project_id, v, user, _confirmed_reason(f)),
+        _("The project is cancelled."),
     )
 
 
@@ -356,7 +434,7 @@ def set_due_date(project_id: int, milestone_id: int) -> ResponseReturnValue:
             user,
             _date(f, "due_date", required=False),
         ),
-        "The due date is changed.",
+        _("The due date is changed."),
     )
 
 
@@ -369,5 +447,5 @@ def add_note(project_id: int) -> ResponseReturnValue:
         lambda s, user, _v, f: projects.add_project_note(
             s, project_id, user, f.get("text", ""), f.get("audience") == "public"
         ),
-        "The note is added.",
+        _("The note is added."),
     )

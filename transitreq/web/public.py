@@ -7,33 +7,34 @@ from collections.abc import Mapping
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from transitreq.errors import DomainError, TransitionRefused
 from transitreq.geo.geojson import as_point
-from transitreq.geo.layers import routes_with_paths
+from transitreq.i18n import _, ngettext
 from transitreq.models import RequestStatus, ServedGroup
-from transitreq.services.decisions import answer_question, latest_decision_note
-from transitreq.services.feedback import (
+from transitreq.services.analysis.city import city_overview
+from transitreq.services.context import local_today
+from transitreq.services.requests.decisions import answer_question, latest_decision_note
+from transitreq.services.requests.feedback import (
     FEEDBACK_MAX_CHARS,
     FeedbackClosed,
     leave_feedback,
     published_feedback,
 )
-from transitreq.services.overview import city_overview
-from transitreq.services.project_settings import local_today
-from transitreq.services.status_rules import is_supportable
-from transitreq.services.stop_requests import find_by_reference, submit_request, support_request
-from transitreq.services.tracking import project_progress, public_timeline
+from transitreq.services.requests.filing import find_by_reference, submit_request, support_request
+from transitreq.services.requests.photo_files import MAX_REQUEST_PHOTOS, REQUEST_PHOTO_MAX_BYTES
+from transitreq.services.requests.photos import published_photos
+from transitreq.services.requests.rules import is_supportable
+from transitreq.services.requests.tracking import project_progress, public_timeline
 from transitreq.web.database import db_session
+from transitreq.web.form_messages import request_form_config
 from transitreq.web.forms import draft_from_form, request_limits
+from transitreq.web.locale import page_locale
 from transitreq.web.maps import city_map, request_map
-from transitreq.web.presenters import (
-    new_stops_geojson,
-    requests_geojson,
-    routes_geojson,
-    stops_geojson,
-    tracking_url,
-)
+from transitreq.web.place_search import place_search_config
+from transitreq.web.presenters import tracking_url
+from transitreq.web.request_photos import photos_over_limit, too_large_message
 
 bp = Blueprint("public", __name__)
 
@@ -42,23 +43,24 @@ def _home(
     form: Mapping[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    photos_sent: bool = False,
 ) -> ResponseReturnValue:
+    """The map and form; ``photos_sent`` says files came with a form sent back, which no
+    browser lets a page fill in again."""
     overview = city_overview(db_session())
-    rendered = city_map(
-        overview.extent,
-        routes_geojson(overview.routes),
-        stops_geojson(overview.stops),
-        requests_geojson(overview.requests),
-        new_stops_geojson(overview.new_stops),
-    )
     return render_template(
         "public/home.html",
-        map=rendered,
+        map=city_map(overview.extent),
+        place_search=place_search_config(),
+        request_form=request_form_config(),
         overview=overview,
         served_groups=list(ServedGroup),
         form=form or {},
         errors=errors or {},
         limits=request_limits(),
+        max_photos=MAX_REQUEST_PHOTOS,
+        photo_max_mb=REQUEST_PHOTO_MAX_BYTES // (1024 * 1024),
+        photos_sent=photos_sent,
     ), status
 
 
@@ -70,13 +72,25 @@ def home() -> ResponseReturnValue:
 
 @bp.post("/requests")
 def submit() -> ResponseReturnValue:
-    """File a request from the form; on any refusal the form comes back with its messages."""
-    draft, parse_errors = draft_from_form(request.form)
+    """File a request from the form, with up to three ``photos`` of the spot; on any refusal
+    the form comes back with its messages and nothing is written."""
+    draft, parse_errors = draft_from_form(request.form, request.files)
     try:
         stop_request = submit_request(db_session(), draft, request_limits(), parse_errors)
     except DomainError as refusal:
-        return _home(request.form, refusal.fields or {"location": refusal.message}, refusal.status)
+        errors = refusal.fields or {"location": refusal.message}
+        return _home(request.form, errors, refusal.status, photos_sent=bool(draft.photos))
     return redirect(url_for("public.submitted", reference=stop_request.reference), 303)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """Photos too large together: the request form again, saying what fits (nothing of the
+    body was read, so nothing typed can be kept). Any other body too large: the error page."""
+    if request.endpoint == "public.submit" and photos_over_limit():
+        return _home({}, {"photos": too_large_message()}, 413, photos_sent=True)
+    message = _("What was sent is too large.")
+    return render_template("errors/error.html", status=413, message=message), 413
 
 
 @bp.get("/requests/<reference>/submitted")
@@ -103,9 +117,7 @@ def _tracking_page(
     session = db_session()
     stop_request = find_by_reference(session, reference)
     point = as_point(stop_request.location)
-    rendered = request_map(
-        point.y, point.x, stop_request.status.colour, routes_geojson(routes_with_paths(session))
-    )
+    rendered = request_map(point.y, point.x, stop_request.status.colour)
     project = stop_request.project
     return render_template(
         "public/track.html",
@@ -122,6 +134,7 @@ def _tracking_page(
         feedback=published_feedback(session, project.id) if project else [],
         feedback_open=stop_request.status is RequestStatus.COMPLETED,
         feedback_max_chars=FEEDBACK_MAX_CHARS,
+        photos=published_photos(stop_request),
     ), status
 
 
@@ -151,12 +164,16 @@ def support(reference: str) -> ResponseReturnValue:
             form.get("contact", ""),
             form.get("name", ""),
             notify_progress=form.get("notify_progress") in ("on", "1", "true", "yes"),
+            locale=page_locale(),
         )
     except DomainError as refusal:
         return _refused(reference, "support", refusal)
     flash(
-        f"Thank you: your support is counted. {stop_request.supporter_count} "
-        "resident(s) now support this request.",
+        ngettext(
+            "Thank you: your support is counted. %(num)d resident now supports this request.",
+            "Thank you: your support is counted. %(num)d residents now support this request.",
+            stop_request.supporter_count,
+        ),
         "success",
     )
     return redirect(url_for("public.track", reference=stop_request.reference), 303)
@@ -174,7 +191,7 @@ def feedback(reference: str) -> ResponseReturnValue:
         raise
     except DomainError as refusal:
         return _refused(reference, "feedback", refusal)
-    flash("Thank you: your message will appear here once a planner has read it.", "success")
+    flash(_("Thank you: your message will appear here once a planner has read it."), "success")
     return redirect(url_for("public.track", reference=reference, _anchor="feedback"), 303)
 
 
@@ -194,5 +211,7 @@ def answer(reference: str) -> ResponseReturnValue:
             raise
         errors = refusal.fields or {"answer": refusal.message}
         return _tracking_page(reference, "answer", errors, refusal.status)
-    flash("Thank you: the planners have your answer, and the request is back in review.", "success")
+    flash(
+        _("Thank you: the planners have your answer, and the request is back in review."), "success"
+    )
     return redirect(url_for("public.track", reference=reference), 303)

@@ -21,8 +21,11 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
 # The one rule for JSON versus page errors lives in web/errors.py; this is its 429.
+from transitreq.i18n import _
+from transitreq.services.context import SETTINGS_KEY
 from transitreq.web.errors import _wants_json as wants_json
 from transitreq.web.errors import json_error
+from transitreq.web.open311 import keyed_client
 
 # Endpoints that create something: a request, a support, an answer, feedback.
 WRITE_ENDPOINTS = (
@@ -38,6 +41,15 @@ WRITE_ENDPOINTS = (
 )
 # Documentation is the same for everyone and cheap to serve.
 EXEMPT_ENDPOINTS = ("api_docs.document", "api_docs.docs")
+
+
+def _filed_with_a_key() -> bool:
+    return request.endpoint == "open311.create_request" and keyed_client() is not None
+
+
+def _api_client_key() -> str:
+    client = keyed_client()
+    return f"api-client-{client.id}" if client is not None else get_remote_address()
 
 
 def limiter() -> Limiter:
@@ -68,7 +80,7 @@ def _too_many_requests(error: RateLimitExceeded):
     own_handler = _own_error_handler()
     if own_handler is not None:
         return own_handler(error)
-    message = "Too many requests from your address; please wait a moment and try again."
+    message = _("Too many requests from your address; please wait a moment and try again.")
     if wants_json():
         return json_error(429, "rate_limited", message)
     return render_template("errors/error.html", status=429, message=message), 429
@@ -101,9 +113,24 @@ def init_app(app: Flask) -> None:
     if not rate_limiter.enabled:
         return
     writes = rate_limiter.shared_limit(
-        app.config["RATELIMIT_WRITES"], scope="writes", methods=["POST"], override_defaults=False
+        app.extensions[SETTINGS_KEY].ratelimit_writes,
+        scope="writes",
+        methods=["POST"],
+        override_defaults=False,
+        exempt_when=_filed_with_a_key,
     )
     for endpoint in WRITE_ENDPOINTS:
         app.view_functions[endpoint] = writes(app.view_functions[endpoint])
+    # A civic app with its own API key files for many residents from one server: it is counted
+    # by its key, against its own allowance, not against the residents' per-address one.
+    per_key = rate_limiter.limit(
+        app.extensions[SETTINGS_KEY].open311_key_ratelimit,
+        key_func=_api_client_key,
+        methods=["POST"],
+        override_defaults=False,
+        exempt_when=lambda: not _filed_with_a_key(),
+    )
+    endpoint = "open311.create_request"
+    app.view_functions[endpoint] = per_key(app.view_functions[endpoint])
     for endpoint in EXEMPT_ENDPOINTS:
         rate_limiter.exempt(app.view_functions[endpoint])

@@ -9,47 +9,61 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from shapely.geometry import Point
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from transitreq.errors import DomainError, StaleDecision, ValidationFailed
 from transitreq.geo.geojson import as_point
-from transitreq.geo.layers import route_lines_in_box, routes_by_id
-from transitreq.geo.metric import box_around
-from transitreq.services import decisions
-from transitreq.services.review import Review, review_of
+from transitreq.i18n import _, current_locale, lazy_gettext
+from transitreq.models import TemplateKind
+from transitreq.services.analysis.pin_weighing import weigh_pin
+from transitreq.services.requests import assignment, bulk, decisions, photos, templates
+from transitreq.services.requests.filing import find_by_reference
+from transitreq.services.requests.review import Review, review_of
+from transitreq.web.app_settings import settings
 from transitreq.web.auth import planner_required
 from transitreq.web.database import db_session
 from transitreq.web.forms import point_from_form
-from transitreq.web.map_base import RenderedMap
-from transitreq.web.presenters import routes_geojson
+from transitreq.web.map_base import MapShell
 from transitreq.web.staff_maps import review_map
 
 bp = Blueprint("review", __name__, url_prefix="/planning/requests")
 
-# How far around the request the mini map reaches, in metres.
-MAP_REACH_M = 600
+
+def _map(review: Review) -> MapShell:
+    """The resident's pin; the lines and the other requests come for the view as JSON."""
+    return review_map(review.point.y, review.point.x, review.stop_request.status.colour)
 
 
-def _map(session: Session, review: Review) -> RenderedMap:
-    route_ids = [route.route_id for route in review.evaluation.routes_in_catchment]
-    box = box_around(review.point.x, review.point.y, MAP_REACH_M)
-    routes = routes_geojson(
-        routes_by_id(session, route_ids), route_lines_in_box(session, route_ids, box)
-    )
-    nearby = []
-    for near in review.nearby:
-        point = as_point(near.stop_request.location)
-        label = (
-            f"{near.stop_request.reference}: {near.stop_request.title} "
-            f"({near.stop_request.status.label}, {near.distance_m:.0f} m)"
-        )
-        nearby.append((point.y, point.x, label))
-    colour = review.stop_request.status.colour
-    return review_map(review.point.y, review.point.x, colour, routes, nearby)
+# Each decision form's fields by their label, for the error summary that links to them.
+FIELD_LABELS = {
+    "location": lazy_gettext("Where the stop goes"),
+    "lat": lazy_gettext("Where the stop goes"),
+    "lon": lazy_gettext("Where the stop goes"),
+    "site": lazy_gettext("Suggested site"),
+    "link_radius_m": lazy_gettext("Also approve open requests within"),
+    "note": lazy_gettext("Note to residents"),
+    "into_reference": lazy_gettext("Reference of the request to keep"),
+    "reason_code": lazy_gettext("Public reason"),
+    "text": lazy_gettext("Explanation for residents"),
+    "question": lazy_gettext("Question"),
+    "confirm": lazy_gettext("Confirm"),
+    "assignee": lazy_gettext("Assigned to"),
+    "selected": lazy_gettext("Requests"),
+    "action": lazy_gettext("What to do"),
+}
+# Each language a resident may file in, named in the planner's language.
+LANGUAGE_NAMES = {"en": lazy_gettext("English"), "zh_Hans": lazy_gettext("Chinese")}
+# The templates each form may start from, for counting their use.
+TEMPLATE_KINDS = {
+    "approve": TemplateKind.PUBLIC_NOTE,
+    "merge": TemplateKind.PUBLIC_NOTE,
+    "ask": TemplateKind.QUESTION,
+}
 
 
 def _page(
@@ -63,21 +77,37 @@ def _page(
     review = review_of(
         session,
         reference,
-        current_app.extensions["transitreq.evaluation_settings"],
-        current_app.config["NEARBY_RADIUS_M"],
+        settings().evaluation,
+        settings().nearby_radius_m,
     )
+    resident_locale = review.stop_request.locale or settings().default_locale
+    errors = dict(errors or {})
+    # A refusal that names a field of the form is said beside it (and linked from the
+    # summary); any other (a stale form, a stage that forbids it) is said at the top, once.
+    beside = {name: words for name, words in errors.items() if name in FIELD_LABELS}
+    elsewhere = [words for name, words in errors.items() if name not in FIELD_LABELS]
+    if errors:
+        message = " ".join(elsewhere) or None
     return render_template(
         "planning/review.html",
         review=review,
         stop_request=review.stop_request,
         evaluation=review.evaluation,
-        settings=current_app.extensions["transitreq.evaluation_settings"],
-        map=_map(session, review),
-        rejection_reasons=decisions.REJECTION_REASONS,
+        settings=settings().evaluation,
+        map=_map(review),
+        rejection_reasons=templates.templates_of(session, TemplateKind.REJECTION_REASON),
+        questions=templates.templates_of(session, TemplateKind.QUESTION),
+        public_notes=templates.templates_of(session, TemplateKind.PUBLIC_NOTE),
+        resident_locale=resident_locale,
+        resident_language=LANGUAGE_NAMES.get(resident_locale, resident_locale),
+        page_locale=str(current_locale()),
+        planners=assignment.planners(session),
+        labels=FIELD_LABELS,
         failed=failed,
-        errors=errors or {},
+        errors=beside,
         message=message,
         form=request.form if failed else {},
+        suggestion=weigh_pin(session, review.point, settings().evaluation),
     ), status
 
 
@@ -93,7 +123,7 @@ def _version(form: MultiDict) -> int:
         return int(form.get("version", ""))
     except ValueError:
         raise ValidationFailed(
-            {"version": "The form lost the request's version; reload the page."}
+            {"version": _("The form lost the request's version; reload the page.")}
         ) from None
 
 
@@ -116,9 +146,35 @@ def _decide(
         if refusal.status == 404 and not refusal.fields.keys() - {"reference"}:
             raise
         return _page(reference, form_name, refusal.fields, refusal.message, refusal.status)
+    if form_name in TEMPLATE_KINDS:
+        templates.note_use(db_session(), _template_id(request.form), TEMPLATE_KINDS[form_name])
     flash(done, "success")
     target = then(made) if then else url_for("review.page", reference=reference)
     return redirect(target, 303)
+
+
+def _template_id(form: MultiDict) -> int | None:
+    text = form.get("template_id", "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _typed_or_template(
+    session: Session, reference: str, form: MultiDict, field: str, kind: TemplateKind
+) -> str:
+    """What the planner typed; when they picked a template and typed nothing (a browser without
+    JavaScript, which cannot fill the box), the template's text in the resident's language."""
+    typed = form.get(field, "")
+    if typed.strip():
+        return typed
+    locale = find_by_reference(session, reference).locale or settings().default_locale
+    return templates.template_text(session, _template_id(form), kind, locale)
+
+
+def _confirmed(form: MultiDict, words: str) -> None:
+    """Destructive decisions ask first: the box ticked (the confirmation works without any
+    script; with one, the browser's own dialog asks as well)."""
+    if form.get("confirm") != "1":
+        raise ValidationFailed({"confirm": _("Tick “%(words)s” to go ahead.", words=words)})
 
 
 def _link_radius(form: MultiDict) -> float | None:
@@ -128,20 +184,34 @@ def _link_radius(form: MultiDict) -> float | None:
     try:
         return float(text)
     except ValueError:
-        raise ValidationFailed({"link_radius_m": "Give the radius in metres, e.g. 150."}) from None
+        raise ValidationFailed(
+            {"link_radius_m": _("Give the radius in metres, e.g. %(example)s.", example=150)}
+        ) from None
+
+
+def _suggested_site(session: Session, reference: str) -> Point:
+    """The best suggested-stop candidate near the request's pin, found again here, so the one
+    click approves where the page said (or refuses, naming ``site``, if none is left)."""
+    pin = as_point(find_by_reference(session, reference).location)
+    weighing = weigh_pin(session, pin, settings().evaluation)
+    if weighing is None:
+        raise ValidationFailed({"site": _("No suggested site lies near this request any more.")})
+    return Point(weighing.lon, weighing.lat)
 
 
 @bp.post("/<reference>/approve")
 @planner_required
 def approve(reference: str) -> ResponseReturnValue:
-    """Approve at the chosen site (``lat``/``lon`` or typed ``coordinates``), maybe linking
-    other requests within ``link_radius_m``."""
+    """Approve at the chosen site (``lat``/``lon`` or typed ``coordinates``; or, with
+    ``site=suggested``, the best suggested-stop site near the pin), maybe linking other
+    requests within ``link_radius_m``."""
     form = request.form
 
     def decide(session: Session, planner: Any) -> object:
-        location = point_from_form(form)
+        location = _suggested_site(session, reference) if form.get("site") == "suggested" else None
+        location = location or point_from_form(form)
         if location is None:
-            raise ValidationFailed({"location": "Place the stop's pin or type its coordinates."})
+            raise ValidationFailed({"location": _("Place the stop's pin or type its coordinates.")})
         return decisions.approve(
             session,
             reference,
@@ -149,14 +219,14 @@ def approve(reference: str) -> ResponseReturnValue:
             planner,
             location,
             _link_radius(form),
-            form.get("note", ""),
+            _typed_or_template(session, reference, form, "note", TemplateKind.PUBLIC_NOTE),
         )
 
     return _decide(
         reference,
         "approve",
         decide,
-        "Approved: a stop project is created. Take it from here to service.",
+        _("Approved: a stop project is created. Take it from here to service."),
         lambda project: url_for("projects.project_page", project_id=project.id),
     )
 
@@ -166,18 +236,23 @@ def approve(reference: str) -> ResponseReturnValue:
 def merge(reference: str) -> ResponseReturnValue:
     """Merge into the request named by ``into_reference``."""
     form = request.form
-    return _decide(
-        reference,
-        "merge",
-        lambda session, planner: decisions.merge(
+
+    def decide(session: Session, planner: Any) -> object:
+        _confirmed(form, _("Yes, merge this request"))
+        return decisions.merge(
             session,
             reference,
             _version(form),
             planner,
             form.get("into_reference", ""),
-            form.get("note", ""),
-        ),
-        f"Merged into {form.get('into_reference', '').strip().upper()}.",
+            _typed_or_template(session, reference, form, "note", TemplateKind.PUBLIC_NOTE),
+        )
+
+    return _decide(
+        reference,
+        "merge",
+        decide,
+        _("Merged into %(reference)s.", reference=form.get("into_reference", "").strip().upper()),
     )
 
 
@@ -186,18 +261,23 @@ def merge(reference: str) -> ResponseReturnValue:
 def reject(reference: str) -> ResponseReturnValue:
     """Decline with ``reason_code`` from the list and optional ``text``."""
     form = request.form
-    return _decide(
-        reference,
-        "reject",
-        lambda session, planner: decisions.reject(
+
+    def decide(session: Session, planner: Any) -> object:
+        _confirmed(form, _("Yes, do not approve this request"))
+        return decisions.reject(
             session,
             reference,
             _version(form),
             planner,
             form.get("reason_code", ""),
             form.get("text", ""),
-        ),
-        "Not approved; the resident sees the reason.",
+        )
+
+    return _decide(
+        reference,
+        "reject",
+        decide,
+        _("Not approved; the resident sees the reason."),
     )
 
 
@@ -210,9 +290,13 @@ def ask(reference: str) -> ResponseReturnValue:
         reference,
         "ask",
         lambda session, planner: decisions.ask_for_information(
-            session, reference, _version(form), planner, form.get("question", "")
+            session,
+            reference,
+            _version(form),
+            planner,
+            _typed_or_template(session, reference, form, "question", TemplateKind.QUESTION),
         ),
-        "Question sent: it shows on the resident's tracking page.",
+        _("Question sent: it shows on the resident's tracking page."),
     )
 
 
@@ -227,5 +311,124 @@ def note(reference: str) -> ResponseReturnValue:
         lambda session, planner: decisions.add_internal_note(
             session, reference, planner, form.get("text", "")
         ),
-        "Internal note added.",
+        _("Internal note added."),
     )
+
+
+@bp.post("/<reference>/assign")
+@planner_required
+def assign(reference: str) -> ResponseReturnValue:
+    """Put the request on a planner's desk (``assignee``: a user id, or empty for nobody)."""
+    text = request.form.get("assignee", "").strip()
+    return _decide(
+        reference,
+        "assign",
+        lambda session, planner: assignment.assign(
+            session, reference, planner, int(text) if text.isdigit() else None
+        ),
+        _("Assignment saved."),
+    )
+
+
+_PHOTO_DONE = {
+    "publish": lazy_gettext("Photo published: it shows on the tracking page and in the API."),
+    "hide": lazy_gettext("Photo hidden: only staff see it."),
+}
+
+
+def _moderate_photo(reference: str, photo_id: int, decision: str) -> ResponseReturnValue:
+    return _decide(
+        reference,
+        f"photo-{photo_id}",
+        lambda session, planner: photos.moderate_photo(
+            session, reference, photo_id, planner, decision
+        ),
+        str(_PHOTO_DONE[decision]),
+        lambda _photo: url_for("review.page", reference=reference, _anchor="photos"),
+    )
+
+
+@bp.post("/<reference>/photos/<int:photo_id>/publish")
+@planner_required
+def publish_photo(reference: str, photo_id: int) -> ResponseReturnValue:
+    """Show one of the resident's photos on the tracking page and in the public API."""
+    return _moderate_photo(reference, photo_id, "publish")
+
+
+@bp.post("/<reference>/photos/<int:photo_id>/hide")
+@planner_required
+def hide_photo(reference: str, photo_id: int) -> ResponseReturnValue:
+    """Take one of the resident's photos out of public view; staff still see it."""
+    return _moderate_photo(reference, photo_id, "hide")
+
+
+# --- several requests at once ----------------------------------------------------------------
+
+
+def _bulk_page(
+    errors: Mapping[str, str] | None = None, message: str | None = None, status: int = 200
+) -> ResponseReturnValue:
+    session = db_session()
+    mine = request.values.get("mine") == "1"
+    return render_template(
+        "planning/bulk.html",
+        rows=bulk.awaiting_decision(session, current_user.id if mine else None),
+        mine=mine,
+        rejection_reasons=templates.templates_of(session, TemplateKind.REJECTION_REASON),
+        page_locale=str(current_locale()),
+        labels=FIELD_LABELS,
+        errors=dict(errors or {}),
+        message=message,
+        form=request.form,
+        ticked=set(request.form.getlist("selected")),
+    ), status
+
+
+@bp.get("/bulk")
+@planner_required
+def bulk_page() -> ResponseReturnValue:
+    """Requests awaiting a decision (``mine=1``: those assigned to me), with boxes to tick and
+    two decisions for all the ticked ones: not approved with one reason, or merged into one."""
+    return _bulk_page()
+
+
+@bp.post("/bulk")
+@planner_required
+def bulk_decide() -> ResponseReturnValue:
+    """``action`` reject (``reason_code``, ``text``) or merge (``into_reference``, ``note``)
+    for every ``selected`` box (``reference:version``); all or nothing."""
+    form = request.form
+    action = form.get("action", "")
+    session = db_session()
+    planner = current_user._get_current_object()
+    try:
+        selected = bulk.parse_selected(form.getlist("selected"))
+        if action == "merge":
+            _confirmed(form, _("Yes, decide every ticked request"))
+            target = bulk.merge_many(
+                session, selected, planner, form.get("into_reference", ""), form.get("note", "")
+            )
+            done = _(
+                "%(count)s request(s) merged into %(reference)s.",
+                count=len(selected),
+                reference=target.reference,
+            )
+        elif action == "reject":
+            _confirmed(form, _("Yes, decide every ticked request"))
+            events = bulk.reject_many(
+                session, selected, planner, form.get("reason_code", ""), form.get("text", "")
+            )
+            done = _(
+                "%(count)s request(s) not approved; each resident sees the reason.",
+                count=len(events),
+            )
+        else:
+            raise ValidationFailed({"action": _("Choose what to do with the ticked requests.")})
+    except StaleDecision as stale:
+        return _bulk_page({}, stale.message, stale.status)
+    except DomainError as refusal:
+        return _bulk_page(
+            refusal.fields, None if refusal.fields else refusal.message, refusal.status
+        )
+    flash(done, "success")
+    return redirect(url_for("review.bulk_page", mine="1" if form.get("mine") == "1" else None), 303)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
+
+from transitreq.web.app_settings import settings
 
 
 def tile_source(tile_url: str) -> str:
@@ -48,12 +50,21 @@ def content_security_policy(tile_url: str, nonce: str) -> str:
     )
 
 
+# A year: browsers that saw the header once keep to HTTPS that long, even if a later link or a
+# network attacker offers plain HTTP.
+HSTS_MAX_AGE_S = 365 * 24 * 3600
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers.setdefault(
-            "Content-Security-Policy", content_security_policy(app.config["TILE_URL"], csp_nonce())
+            "Content-Security-Policy", content_security_policy(settings().tile_url, csp_nonce())
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # CSP's frame-ancestors says the same to current browsers; this is for older ones.
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if settings().https or request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_MAX_AGE_S}")
         return response

@@ -10,6 +10,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from transitreq.errors import ImportFailed
+from transitreq.importers.problems import Problem, problem
 
 WGS84 = CRS.from_epsg(4326)
 
@@ -19,7 +20,7 @@ def parse_crs(text: str, source: str, field: str | None = None) -> CRS:
     try:
         return CRS.from_user_input(text)
     except CRSError:
-        raise ImportFailed(source, f"unknown CRS {text!r}", field=field) from None
+        raise ImportFailed(source, problem("unknown_crs", crs=text), field=field) from None
 
 
 def describe(crs: CRS) -> str:
@@ -39,12 +40,17 @@ def choose_crs(declared: CRS | None, given: str | None, source: str) -> CRS:
         and chosen is not None
         and not declared.equals(chosen, ignore_axis_order=True)
     ):
-        raise ImportFailed(
-            source,
-            f"the file declares CRS {describe(declared)} but {describe(chosen)} was given",
-            field="crs",
-        )
+        said = problem("crs_conflict", declared=describe(declared), given=describe(chosen))
+        raise ImportFailed(source, said, field="crs")
     return declared or chosen or WGS84
+
+
+def declared_or_given(declared: CRS | None, given: str | None, source: str) -> CRS:
+    """For formats with no default CRS (Shapefile, FlatGeobuf, rasters): the file's own or the
+    operator's, and a refusal when neither says, rather than a guess that misplaces everything."""
+    if declared is None and not given:
+        raise ImportFailed(source, problem("crs_undeclared"), field="crs")
+    return choose_crs(declared, given, source)
 
 
 class Reprojection:
@@ -94,17 +100,11 @@ class Reprojection:
         field = lon_field if not lon_ok[index] else lat_field
         raise ImportFailed(self.source, self._range_problem(array[index]), rows[index], field)
 
-    def _range_problem(self, geometry) -> str:
+    def _range_problem(self, geometry) -> Problem:
         coordinates = shapely.get_coordinates(geometry)
         with np.errstate(invalid="ignore"):
             in_range = (np.abs(coordinates[:, 0]) <= 180) & (np.abs(coordinates[:, 1]) <= 90)
         x, y = coordinates[np.argmin(in_range)]
         if self._transformer is None:
-            return (
-                f"coordinates ({x:g}, {y:g}) are not a longitude in -180…180 and a latitude "
-                "in -90…90"
-            )
-        return (
-            f"coordinates fall outside longitude/latitude range after reprojecting from "
-            f"{describe(self.crs)} (got {x:g}, {y:g}); is that the file's CRS?"
-        )
+            return problem("coordinates_out_of_range", x=f"{x:g}", y=f"{y:g}")
+        return problem("reprojected_out_of_range", crs=describe(self.crs), x=f"{x:g}", y=f"{y:g}")

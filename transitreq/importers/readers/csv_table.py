@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from transitreq.errors import ImportFailed
+from transitreq.importers.problems import problem
 from transitreq.importers.readers import CHUNK_FEATURES, Layer, Record
 from transitreq.importers.readers.crs import Reprojection, choose_crs
 
@@ -38,7 +39,7 @@ def open_csv(
             reader = _reader(handle)
             header = next(reader, None)
             if not header:
-                raise ImportFailed(source, "the CSV file has no header row")
+                raise ImportFailed(source, problem("csv_no_header"))
             coordinates = _coordinate_fields(header, (lon_field, lat_field), source_crs, source)
             crs = choose_crs(None, source_crs, source)
             yield Layer(
@@ -49,9 +50,9 @@ def open_csv(
                 records=_records(reader, header, coordinates, Reprojection(crs, source)),
             )
     except UnicodeDecodeError:
-        raise ImportFailed(source, "not a CSV table: the file is not UTF-8 text") from None
+        raise ImportFailed(source, problem("csv_not_utf8")) from None
     except csv.Error as error:
-        raise ImportFailed(source, f"not a readable CSV table ({error})") from None
+        raise ImportFailed(source, problem("csv_unreadable", error=str(error))) from None
 
 
 def _reader(handle: TextIO):
@@ -76,12 +77,10 @@ def _coordinate_fields(
         return _PROJECTED_COORDINATE_FIELDS
     for name in asked:
         if name not in header:
-            hint = ""
-            if set(_PROJECTED_COORDINATE_FIELDS) <= columns and not source_crs:
-                hint = " (x/y columns need the CRS they are in, e.g. EPSG:3067)"
-            raise ImportFailed(
-                source, f"no column {name!r}{hint}; columns are: {', '.join(header)}", field=name
-            )
+            hint = set(_PROJECTED_COORDINATE_FIELDS) <= columns and not source_crs
+            key = "no_column_xy_hint" if hint else "no_column"
+            said = problem(key, column=name, columns=list(header))
+            raise ImportFailed(source, said, field=name)
     return asked
 
 
@@ -123,9 +122,8 @@ def _next_rows(reader, width: int, source: str) -> list[tuple[int, list[str]]]:
         if not any(value.strip() for value in values):
             continue
         if len(values) != width:
-            raise ImportFailed(
-                source, f"has {len(values)} values but the header has {width}", reader.line_num
-            )
+            said = problem("csv_row_length", values=len(values), columns=width)
+            raise ImportFailed(source, said, reader.line_num)
         chunk.append((reader.line_num, values))
         if len(chunk) == CHUNK_FEATURES:
             break
@@ -136,7 +134,7 @@ def _coordinate(text: str, source: str, row: int, field: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ImportFailed(source, f"{text!r} is not a number", row, field) from None
+        raise ImportFailed(source, problem("not_number", value=text), row, field) from None
     if not math.isfinite(value):
-        raise ImportFailed(source, f"{text!r} is not a finite number", row, field)
+        raise ImportFailed(source, problem("not_finite", value=text), row, field)
     return value

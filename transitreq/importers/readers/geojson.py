@@ -18,6 +18,7 @@ from shapely.errors import ShapelyError
 from shapely.geometry import shape
 
 from transitreq.errors import ImportFailed
+from transitreq.importers.problems import problem
 from transitreq.importers.readers import CHUNK_FEATURES, Layer, Record
 from transitreq.importers.readers.crs import Reprojection, choose_crs, parse_crs
 
@@ -46,19 +47,18 @@ def _load(path: Path, source: str) -> Any:
         with path.open(encoding="utf-8-sig") as handle:
             return json.load(handle)
     except UnicodeDecodeError:
-        raise ImportFailed(source, "not GeoJSON: the file is not UTF-8 text") from None
+        raise ImportFailed(source, problem("geojson_not_utf8")) from None
     except json.JSONDecodeError as error:
-        raise ImportFailed(
-            source, f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from None
+        said = problem("json_invalid", line=error.lineno, column=error.colno, error=error.msg)
+        raise ImportFailed(source, said) from None
 
 
 def _features(document: Any, source: str) -> list:
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise ImportFailed(source, "not a GeoJSON FeatureCollection")
+        raise ImportFailed(source, problem("not_feature_collection"))
     features = document.get("features")
     if not isinstance(features, list):
-        raise ImportFailed(source, "the FeatureCollection has no list of features")
+        raise ImportFailed(source, problem("no_feature_list"))
     return features
 
 
@@ -69,12 +69,12 @@ def _declared_crs(document: dict, source: str) -> CRS | None:
         return None
     properties = member.get("properties") if isinstance(member, dict) else None
     if not isinstance(properties, dict):
-        raise ImportFailed(source, f"unknown CRS {member!r}", field="crs")
+        raise ImportFailed(source, problem("unknown_crs", crs=repr(member)), field="crs")
     if member.get("type") == "EPSG" and "code" in properties:
         return parse_crs(f"EPSG:{properties['code']}", source, field="crs")
     name = properties.get("name")
     if member.get("type") != "name" or not isinstance(name, str):
-        raise ImportFailed(source, f"unknown CRS {member!r}", field="crs")
+        raise ImportFailed(source, problem("unknown_crs", crs=repr(member)), field="crs")
     return parse_crs(name, source, field="crs")
 
 
@@ -101,16 +101,15 @@ def _records(features: list, reprojection: Reprojection) -> Iterator[Record]:
 
 def _parse_feature(feature: Any, source: str, row: int) -> tuple[Any, dict[str, Any]]:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        raise ImportFailed(source, "not a GeoJSON Feature", row)
+        raise ImportFailed(source, problem("not_feature"), row)
     properties = feature.get("properties") or {}
     if not isinstance(properties, dict):
-        raise ImportFailed(source, "properties must be a JSON object", row, "properties")
+        raise ImportFailed(source, problem("properties_not_object"), row, "properties")
     geometry = feature.get(GEOMETRY_FIELD)
     if geometry is None:
         return None, properties
     try:
         return shape(geometry), properties
     except (ShapelyError, AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
-        raise ImportFailed(
-            source, f"not a valid GeoJSON geometry ({error})", row, GEOMETRY_FIELD
-        ) from None
+        said = problem("invalid_geojson_geometry", error=str(error))
+        raise ImportFailed(source, said, row, GEOMETRY_FIELD) from None

@@ -14,13 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import shapely
 import sqlean
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from transitreq.errors import ImportFailed
-from transitreq.importers.readers import CHUNK_FEATURES, Layer, Record
+from transitreq.importers.problems import problem
+from transitreq.importers.readers import CHUNK_FEATURES, Layer, Record, geometries_from_wkb
 from transitreq.importers.readers.crs import Reprojection, choose_crs
 
 _MAGIC = b"GP"
@@ -64,7 +64,7 @@ def open_geopackage(
             records=_records(connection, table, fid, fields, Reprojection(crs, source)),
         )
     except sqlean.DatabaseError as error:
-        raise ImportFailed(source, f"not a readable GeoPackage ({error})") from None
+        raise ImportFailed(source, problem("gpkg_unreadable", error=str(error))) from None
     finally:
         connection.close()
 
@@ -77,7 +77,7 @@ def _require_geopackage(connection, source: str) -> None:
     }
     missing = {"gpkg_contents", "gpkg_geometry_columns", "gpkg_spatial_ref_sys"} - tables
     if missing:
-        raise ImportFailed(source, f"not a GeoPackage (lacks {', '.join(sorted(missing))})")
+        raise ImportFailed(source, problem("gpkg_lacks", tables=sorted(missing)))
 
 
 def _feature_table(connection, source: str, layer: str | None) -> _FeatureTable:
@@ -90,18 +90,22 @@ def _feature_table(connection, source: str, layer: str | None) -> _FeatureTable:
             "WHERE c.data_type = 'features' ORDER BY c.table_name"
         )
     ]
-    names = ", ".join(table.name for table in tables)
+    names = [table.name for table in tables]
     if layer is not None:
         chosen = [table for table in tables if table.name == layer]
         if not chosen:
-            raise ImportFailed(
-                source, f"no layer {layer!r}; its layers are: {names or 'none'}", field="layer"
+            said = (
+                problem("gpkg_no_layer", layer=layer, layers=names)
+                if names
+                else problem("gpkg_no_layer_none", layer=layer)
             )
+            raise ImportFailed(source, said, field="layer")
         return chosen[0]
     if not tables:
-        raise ImportFailed(source, "the GeoPackage has no feature layer")
+        raise ImportFailed(source, problem("gpkg_no_feature_layer"))
     if len(tables) > 1:
-        raise ImportFailed(source, f"several layers, choose one of: {names}", field="layer")
+        said = problem("gpkg_several_layers", layers=names)
+        raise ImportFailed(source, said, field="layer")
     return tables[0]
 
 
@@ -109,11 +113,7 @@ def _layer_crs(connection, source: str, srs_id: int, source_crs: str | None) -> 
     """The layer's CRS; for a layer whose SRS is "undefined", only the operator can name it."""
     if srs_id in _UNDEFINED_SRS_IDS:
         if source_crs is None:
-            raise ImportFailed(
-                source,
-                "unknown CRS: the layer's SRS is undefined; give the source CRS (e.g. EPSG:3067)",
-                field="crs",
-            )
+            raise ImportFailed(source, problem("gpkg_srs_undefined"), field="crs")
         return choose_crs(None, source_crs, source)
     return choose_crs(_declared_crs(connection, source, srs_id), source_crs, source)
 
@@ -126,14 +126,15 @@ def _declared_crs(connection, source: str, srs_id: int) -> CRS:
         (srs_id,),
     ).fetchone()
     if row is None:
-        raise ImportFailed(source, f"unknown CRS: srs_id {srs_id} is not defined in the file")
+        raise ImportFailed(source, problem("gpkg_srs_missing", srs_id=srs_id))
     organization, code, definition = row
     try:
         if str(organization).upper() == "EPSG":
             return CRS.from_epsg(code)
         return CRS.from_wkt(definition)
     except CRSError:
-        raise ImportFailed(source, f"unknown CRS {organization}:{code}", field="crs") from None
+        said = problem("unknown_crs_code", crs=f"{organization}:{code}")
+        raise ImportFailed(source, said, field="crs") from None
 
 
 def _columns(connection, table: _FeatureTable) -> tuple[str, tuple[str, ...]]:
@@ -155,12 +156,7 @@ def _records(
     while rows := cursor.fetchmany(CHUNK_FEATURES):
         row_numbers = [row[0] for row in rows]
         payloads = [wkb_of(row[1], reprojection.source, row[0], field) for row in rows]
-        geometries = shapely.from_wkb(payloads, on_invalid="ignore")
-        for row_number, payload, geometry in zip(row_numbers, payloads, geometries, strict=True):
-            if payload is not None and geometry is None:
-                raise ImportFailed(
-                    reprojection.source, "unreadable WKB geometry", row_number, field
-                )
+        geometries = geometries_from_wkb(payloads, row_numbers, reprojection.source, field)
         geometries = reprojection.to_lon_lat(geometries, row_numbers, field, field)
         for row, geometry in zip(rows, geometries, strict=True):
             yield Record(row[0], geometry, dict(zip(fields, row[2:], strict=True)))
@@ -176,13 +172,11 @@ def wkb_of(blob: bytes | None, source: str, row: int, field: str) -> bytes | Non
     if blob is None:
         return None
     if not isinstance(blob, bytes) or len(blob) < _HEADER_BYTES or blob[:2] != _MAGIC:
-        raise ImportFailed(source, "not a GeoPackage geometry", row, field)
+        raise ImportFailed(source, problem("gpkg_not_geometry"), row, field)
     flags = blob[3]
     if flags & _EXTENDED_TYPE_FLAG:
-        raise ImportFailed(
-            source, "extended (non-standard) geometry types are not supported", row, field
-        )
+        raise ImportFailed(source, problem("gpkg_extended_geometry"), row, field)
     envelope_bytes = _ENVELOPE_BYTES.get((flags >> 1) & 0b111)
     if envelope_bytes is None:
-        raise ImportFailed(source, "invalid envelope code in the geometry header", row, field)
+        raise ImportFailed(source, problem("gpkg_bad_envelope"), row, field)
     return blob[_HEADER_BYTES + envelope_bytes :]

@@ -1,0 +1,1 @@
+"""Attacks on staff sessions and logins, replayed against the real app on both databases."""

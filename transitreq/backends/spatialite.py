@@ -1,0 +1,141 @@
+"""SQLite + SpatiaLite, the embedded default.
+
+Python's own ``sqlite3`` on our machines is compiled without extension loading, so it cannot
+load SpatiaLite; ``sqlean.py`` bundles a SQLite build that can, behind the same DB-API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlean
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    String,
+    Table,
+    cast,
+    column,
+    create_engine,
+    event,
+    func,
+    select,
+    table,
+)
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+
+from transitreq.backends.base import WGS84_SRID, Backend, SqlGeometry
+from transitreq.geo.metric import BoundingBox
+
+SPATIALITE_MODULE = "mod_spatialite"
+
+# SpatiaLite never consults its R*Tree implicitly: a query asks this virtual table for row ids.
+_spatial_index = table(
+    "SpatialIndex",
+    column("rowid", Integer),
+    column("f_table_name", String),
+    column("f_geometry_column", String),
+    column("search_frame", Geometry),
+)
+
+
+def _preparer(extra_srids: tuple[int, ...]):
+    """A connect hook that loads SpatiaLite and makes sure its reference tables are ready.
+
+    ``InitSpatialMetaData`` runs once per database file, in WGS84 mode: it registers SRID 4326
+    and the UTM zones our metric calculations project into, without the slow full EPSG import;
+    a configured metric CRS outside that set is added from SpatiaLite's own EPSG table.
+    """
+
+    def prepare(dbapi_connection, _record) -> None:
+        dbapi_connection.enable_load_extension(True)
+        dbapi_connection.load_extension(SPATIALITE_MODULE)
+        dbapi_connection.enable_load_extension(False)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # Web requests and CLI imports may touch the file at once: wait rather than fail.
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        if cursor.execute("SELECT CheckSpatialMetaData()").fetchone()[0] < 1:
+            cursor.execute("SELECT InitSpatialMetaData(1, 'WGS84')")
+        for srid in extra_srids:
+            known = "SELECT count(*) FROM spatial_ref_sys WHERE srid = ?"
+            if cursor.execute(known, (srid,)).fetchone()[0] == 0:
+                cursor.execute("SELECT InsertEpsgSrid(?)", (srid,))
+        cursor.close()
+
+    return prepare
+
+
+class SpatiaLite(Backend):
+    dialect_name = "sqlite"
+
+    def create_engine(self, url: str, extra_srids: tuple[int, ...]) -> Engine:
+        engine = create_engine(url, module=sqlean.dbapi2)
+        event.listen(engine, "connect", _preparer(tuple(srid for srid in extra_srids if srid)))
+        return engine
+
+    def upsert(self, table: Table) -> sqlite.Insert:
+        # SQLite 3.35+ writes INSERT … ON CONFLICT … DO UPDATE … RETURNING as PostgreSQL does.
+        return sqlite.insert(table)
+
+    def copy_rows(
+        self, connection: Connection, table: str, columns: Sequence[str], rows: Iterable[tuple]
+    ) -> None:
+        # In-process: one prepared INSERT run for every row is as fast as SQLite goes.
+        marks = ", ".join("?" for _ in columns)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", list(rows)
+        )
+
+    def in_box(
+        self, geometry_column: InstrumentedAttribute[Any], box: BoundingBox
+    ) -> ColumnElement[bool]:
+        mapped_table = geometry_column.table
+        row_ids = select(_spatial_index.c.rowid).where(
+            _spatial_index.c.f_table_name == mapped_table.name,
+            _spatial_index.c.f_geometry_column == geometry_column.name,
+            _spatial_index.c.search_frame == self.envelope(box),
+        )
+        primary_key = next(iter(mapped_table.primary_key.columns))
+        return primary_key.in_(row_ids)
+
+    def envelope(self, box: BoundingBox) -> SqlGeometry:
+        return func.BuildMbr(box.min_lon, box.min_lat, box.max_lon, box.max_lat, WGS84_SRID)
+
+    def is_true(self, predicate: ColumnElement[Any]) -> ColumnElement[bool]:
+        # SpatiaLite answers 1, 0 or -1 (error).
+        return predicate == 1
+
+    def line_locate_point(self, line: SqlGeometry, point: SqlGeometry) -> ColumnElement[float]:
+        return func.ST_Line_Locate_Point(line, point)
+
+    def clipped_to_box(self, geometry: SqlGeometry, box: BoundingBox) -> SqlGeometry:
+        return func.ST_Intersection(geometry, self.envelope(box))
+
+    def bounds(self, geometry: SqlGeometry) -> tuple[ColumnElement[float], ...]:
+        return tuple(
+            accessor(geometry)
+            for accessor in (func.MbrMinX, func.MbrMinY, func.MbrMaxX, func.MbrMaxY)
+        )
+
+    def geodesic_distance_m(self, geometry: SqlGeometry, other: SqlGeometry) -> ColumnElement:
+        # The three-argument ST_Distance with use_ellipsoid = 1 is the same geodesic computation
+        # as PostGIS's geography: the two agree to the millimetre.
+        return func.ST_Distance(geometry, other, 1)
+
+    def starts_with(
+        self, text_column: InstrumentedAttribute[str], prefix: str
+    ) -> ColumnElement[bool]:
+        # SQLite uses an index for LIKE only when the column folds case (NOCASE), which would
+        # fold what we already folded; a range of the column's binary (code point) order is
+        # answered by the plain index. No character sorts after U+10FFFF.
+        return (text_column >= prefix) & (text_column < prefix + "\U0010ffff")
+
+    def floor_to_int(self, value: ColumnElement[float]) -> ColumnElement[int]:
+        # SQLite truncates towards zero when casting, which is floor for non-negative values.
+        return cast(value, Integer)

@@ -1,0 +1,1 @@
+"""Staff accounts, logging in and its throttle."""

@@ -1,0 +1,3 @@
+"""Stop projects from approval to service: the stage table, versioned changes with their events,
+survey, sign-offs, construction and launch.
+"""

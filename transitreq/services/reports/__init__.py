@@ -1,0 +1,1 @@
+"""Planners' reports: the dashboard and the exports."""
