@@ -1,4 +1,9 @@
-"""A real headless Chromium (Debian's, driven by Playwright) against the app on a real port."""
+"""A real headless Chromium (Debian's, driven by Playwright) against the app on a real port.
+
+A script run for its effect has a block body and returns nothing (``"() => { map.setZoom(11); }"``):
+Playwright copies back whatever a script returns, and Leaflet's setters return the map, whose
+object graph took eight seconds to copy per call.
+"""
 
 from __future__ import annotations
 
@@ -33,17 +38,13 @@ def serving(app) -> Iterator[str]:
 
 
 @contextmanager
-def embedded_app(tmp_path) -> Iterator:
+def embedded_app(tmp_path, content: str = "migrated") -> Iterator:
     """The app on a fresh embedded (SpatiaLite) database with no tile server, as browsers see
-    it when nothing outside this machine is reachable."""
-    from tests import databases
-    from transitreq import create_app, migrate
-    from transitreq.db import make_engine
+    it when nothing outside this machine is reachable; ``content`` as in tests/templates.py."""
+    from tests.templates import TEMPLATES
+    from transitreq import create_app
 
-    url = databases.spatialite_database(tmp_path)
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    url = TEMPLATES.copy("spatialite", content, tmp_path)
     app = create_app(
         {"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "TILE_URL": ""},
         instance_path=str(tmp_path / "instance"),
@@ -57,15 +58,9 @@ def embedded_app(tmp_path) -> Iterator:
 @contextmanager
 def demo_city(tmp_path) -> Iterator[tuple]:
     """The embedded app with the demo city loaded (so its pages show the demo banner), served:
-    yields the app and its URL. Loaded once, it serves a whole module of read-only tests."""
-    from transitreq.importers.demo_city import seed_demo_city
-
-    with embedded_app(tmp_path) as app:
-        session = app.extensions["transitreq.sessionmaker"]()
-        seed_demo_city(session)
-        session.close()
-        with serving(app) as base_url:
-            yield app, base_url
+    yields the app and its URL."""
+    with embedded_app(tmp_path, "demo") as app, serving(app) as base_url:
+        yield app, base_url
 
 
 def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:

@@ -4,9 +4,14 @@ page that fails its test on any JavaScript error."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.browser import CHROMIUM_ARGS, CHROMIUM_PATH, embedded_app, serving
+
+# The suite runs two workers per core beside PostgreSQL and a Chromium each: an answer that
+# takes half a second alone can take several, so expectations wait up to 15 s (not 5) before
+# they fail. A test still fails at once on a wrong value once the page has settled.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="module")

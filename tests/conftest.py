@@ -15,34 +15,26 @@ from tests.browser_fixtures import (  # noqa: F401 - fixtures shared by the brow
     viewport,
 )
 from tests.helsinki import helsinki, helsinki_session, reference  # noqa: F401 - shared fixtures
-from transitreq import create_app, migrate
+from tests.templates import TEMPLATES
+from transitreq import create_app
 from transitreq.db import make_engine, make_sessionmaker
 
 BACKENDS = ("spatialite", "postgis")
 
 
 @pytest.fixture(scope="session")
-def migrated_urls(tmp_path_factory):
+def migrated_urls():
     """One migrated database per backend for the whole session, created on first use."""
     urls: dict[str, str] = {}
-    created_postgis: list[str] = []
 
     def url_for(backend: str) -> str:
         if backend not in urls:
-            if backend == "postgis":
-                url = databases.create_postgis_database()
-                created_postgis.append(url)
-            else:
-                url = databases.spatialite_database(tmp_path_factory.mktemp("spatialite"))
-            engine = make_engine(url)
-            migrate.upgrade(engine)
-            engine.dispose()
-            urls[backend] = url
+            urls[backend] = TEMPLATES.copy(backend)
         return urls[backend]
 
     yield url_for
-    for url in created_postgis:
-        databases.drop_postgis_database(url)
+    for url in urls.values():
+        TEMPLATES.drop(url)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -51,12 +43,22 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-def database_url(backend, migrated_urls) -> str:
-    url = migrated_urls(backend)
-    engine = make_engine(url)
-    databases.empty_all_tables(engine)
-    engine.dispose()
-    return url
+def database_url(request, backend, migrated_urls, tmp_path):
+    """The test's database: the shared migrated one, emptied; or, for a test marked
+    ``demo_city`` (``demo_city("en")`` for the demo in one language), a copy of the demo city
+    loaded once per process (tests/templates.py)."""
+    marker = request.node.get_closest_marker("demo_city")
+    if marker is None:
+        url = migrated_urls(backend)
+        engine = make_engine(url)
+        databases.empty_all_tables(engine)
+        engine.dispose()
+        yield url
+        return
+    language = marker.args[0] if marker.args else ""
+    url = TEMPLATES.copy(backend, f"demo:{language}" if language else "demo", tmp_path)
+    yield url
+    TEMPLATES.drop(url)
 
 
 @pytest.fixture
@@ -73,9 +75,9 @@ def session(engine):
     session.close()
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    app = create_app(
+def make_test_app(database_url: str, instance_path: str):
+    """The app as the tests run it, on ``database_url``."""
+    return create_app(
         {
             "TESTING": True,
             "DATABASE_URL": database_url,
@@ -86,8 +88,13 @@ def app(database_url, tmp_path):
             # Rate limits are tested on their own (tests/test_rate_limits.py).
             "RATELIMIT_ENABLED": False,
         },
-        instance_path=str(tmp_path / "instance"),
+        instance_path=instance_path,
     )
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = make_test_app(database_url, str(tmp_path / "instance"))
     yield app
     app.extensions["transitreq.engine"].dispose()
 

@@ -25,7 +25,7 @@ SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.
 TABLES_IN_DELETE_ORDER = tuple(table.name for table in reversed(Base.metadata.sorted_tables))
 
 
-def _server_engine():
+def server_engine():
     url = make_url(SERVER_URL).set(drivername="postgresql+psycopg")
     return create_engine(url, isolation_level="AUTOCOMMIT")
 
@@ -33,7 +33,7 @@ def _server_engine():
 def create_postgis_database() -> str:
     """A new, empty database on the test server; returns its URL."""
     name = f"transitreq_test_{uuid.uuid4().hex[:10]}"
-    engine = _server_engine()
+    engine = server_engine()
     try:
         with engine.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -50,7 +50,7 @@ def create_postgis_database() -> str:
 
 def drop_postgis_database(url: str) -> None:
     name = make_url(url).database
-    engine = _server_engine()
+    engine = server_engine()
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
@@ -60,7 +60,7 @@ def terminate_backends(url: str) -> int:
     """End every session connected to the database at ``url``, as an administrator, a failover
     or a restart would; returns how many there were."""
     name = make_url(url).database
-    engine = _server_engine()
+    engine = server_engine()
     try:
         with engine.connect() as connection:
             ended = connection.execute(
@@ -80,14 +80,29 @@ def spatialite_database(directory: Path) -> str:
 
 
 def empty_all_tables(engine) -> None:
-    """Remove every row, and restart ids so references are predictable in each test."""
+    """Remove every row, and restart ids so references are predictable in each test.
+
+    Only the tables a test wrote to are emptied: on PostgreSQL a TRUNCATE of every table (each a
+    new file on disk) took 0.6 s before every test, most of them for tables nobody touched.
+    """
     with engine.begin() as connection:
+        written = [
+            table
+            for table in TABLES_IN_DELETE_ORDER
+            if connection.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar()
+        ]
         if engine.dialect.name == "postgresql":
+            if written:
+                connection.execute(text(f"TRUNCATE {', '.join(written)} CASCADE"))
+            # Ids drawn by a test whose rows were rolled back count too.
             connection.execute(
-                text(f"TRUNCATE {', '.join(TABLES_IN_DELETE_ORDER)} RESTART IDENTITY CASCADE")
+                text(
+                    "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+                    "FROM pg_sequences WHERE last_value IS NOT NULL"
+                )
             )
         else:
-            for table in TABLES_IN_DELETE_ORDER:
+            for table in written:
                 connection.execute(text(f"DELETE FROM {table}"))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from geoalchemy2.shape import from_shape
@@ -9,10 +10,20 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from tests.conftest import csrf_token_from
 from transitreq.config import default_settings
-from transitreq.models import Event, ServiceArea, StopRequest, Support, User, utc_now
+from transitreq.models import (
+    Department,
+    Event,
+    Role,
+    ServiceArea,
+    StopRequest,
+    Support,
+    User,
+    utc_now,
+)
 from transitreq.services.projects import stages as projects
 from transitreq.services.requests.filing import RequestDraft, submit_request
 
@@ -70,14 +81,36 @@ def row_counts(session: Session) -> dict[str, int]:
 STAFF_PASSWORD = "correct horse battery staple"
 
 
+@functools.cache
+def _staff_password_hash() -> str:
+    """STAFF_PASSWORD hashed once per test process: scrypt costs 0.17 s a hash by design, and the
+    suite makes a few thousand accounts with that one password."""
+    return generate_password_hash(STAFF_PASSWORD)
+
+
 def add_user(
     session: Session, role: str = "planner", email: str | None = None, department: str = ""
 ) -> User:
-    from transitreq.services.accounts.staff import NewUser, create_user
-
+    """A member of staff who logs in with STAFF_PASSWORD, stored as the staff page stores one
+    (tests/test_staff_access.py checks that page and its rules)."""
     email = email or f"{role}-{session.scalar(select(func.count(User.id))) + 1}@city.example"
     department = department or ("Bus operator" if role == "department" else "")
-    return create_user(session, NewUser(email, f"Test {role}", role, STAFF_PASSWORD, department))
+    unit = None
+    if department:
+        unit = session.scalars(select(Department).where(Department.name == department)).first()
+        unit = unit or Department(name=department)
+    user = User(
+        email=email.lower(),
+        name=f"Test {role}",
+        role=Role(role),
+        department=unit,
+        password_hash=_staff_password_hash(),
+        active=True,
+        session_version=1,
+    )
+    session.add(user)
+    session.commit()
+    return user
 
 
 def log_in(client, session: Session, role: str = "planner") -> User:

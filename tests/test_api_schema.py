@@ -24,7 +24,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from transitreq.importers.demo_city import seed_demo_city
 from transitreq.web.openapi import paths
 
 CHECKS = [
@@ -46,9 +45,12 @@ OPERATIONS_WITH_INPUT = [
 ]
 
 
+# Every operation is tried on the seeded demo city.
+pytestmark = pytest.mark.demo_city
+
+
 @pytest.fixture
-def api_schema(app, app_session):
-    seed_demo_city(app_session)
+def api_schema(app):
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
 
 

@@ -205,7 +205,7 @@ def test_planner_map_passes_axe_with_the_summary_open_and_every_layer_on(
     gap layers with their legends, and a notice on the map."""
     page = admin if screen == "laptop" else admin_on_wide_screen
     page.goto(city.url("/planning/"), wait_until="networkidle")
-    page.evaluate("() => window.transitreqMap.addLayer(window.transitreqLayers.population)")
+    page.evaluate("() => { window.transitreqMap.addLayer(window.transitreqLayers.population); }")
     expect(page.locator('#layer-status .layer-notice[data-layer="population"]')).to_be_visible()
     _assert_accessible(page, city)
     page.locator("#queue-table .show-on-map").first.click()

@@ -50,7 +50,7 @@ def test_a_chinese_reader_files_a_request_on_a_phone(browser, live_app, live_ses
         # A tap 120 m south of the request already filed: it is offered before anything is typed.
         target = offset(RAILWAY_SQUARE, 180, 120)
         page.evaluate(
-            "([lat, lon]) => window.transitreqMap.setView([lat, lon], 16, { animate: false })",
+            "([lat, lon]) => { window.transitreqMap.setView([lat, lon], 16, { animate: false }); }",
             [target.y, target.x],
         )
         box = page.locator("#map_city").bounding_box()

@@ -124,7 +124,7 @@ def test_a_planner_reading_chinese_sees_the_map_queue_and_summary_in_chinese(
     )
     # Close enough for the coverage gap, which is computed for at most 5 × 5 km.
     page.evaluate(
-        "([lat, lon]) => window.transitreqMap.setView([lat, lon], 15, {animate: false})",
+        "([lat, lon]) => { window.transitreqMap.setView([lat, lon], 15, {animate: false}); }",
         [RAILWAY_SQUARE.y, RAILWAY_SQUARE.x],
     )
 

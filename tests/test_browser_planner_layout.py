@@ -169,7 +169,7 @@ def test_population_density_has_a_legend_of_its_classes_apart_from_the_gap(plann
 
     density = planner.locator('#map-legend .layer-legend[data-layer="population"]')
     expect(density).to_be_hidden()
-    planner.evaluate("() => window.transitreqMap.addLayer(window.transitreqLayers.population)")
+    planner.evaluate("() => { window.transitreqMap.addLayer(window.transitreqLayers.population); }")
     planner.wait_for_function("() => window.transitreqLayers.population.getLayers().length > 0")
     expect(density).to_be_visible()
     expect(density).to_contain_text("People per km²")
@@ -198,8 +198,8 @@ def test_population_density_has_a_legend_of_its_classes_apart_from_the_gap(plann
 
 def test_large_view_of_density_is_a_notice_not_a_refused_call(planner, city):
     calls = _open_map(planner, city)
-    planner.evaluate("() => window.transitreqMap.setZoom(11, {animate: false})")
-    planner.evaluate("() => window.transitreqMap.addLayer(window.transitreqLayers.population)")
+    planner.evaluate("() => { window.transitreqMap.setZoom(11, {animate: false}); }")
+    planner.evaluate("() => { window.transitreqMap.addLayer(window.transitreqLayers.population); }")
     notice = planner.locator('#layer-status .layer-notice[data-layer="population"]')
     expect(notice).to_be_visible()
     expect(notice).to_contain_text("Population density: zoom in to see it")
@@ -223,7 +223,7 @@ def test_a_layer_that_errs_says_so_on_the_map(browser, tmp_path, screen_name):
         context, page, errors = _logged_in(browser, city, SCREENS[screen_name], email)
         _open_map(page, city)
         page.locator("#queue-table .show-on-map").first.click()
-        page.evaluate("() => window.transitreqMap.addLayer(window.transitreqLayers.gapWalk)")
+        page.evaluate("() => { window.transitreqMap.addLayer(window.transitreqLayers.gapWalk); }")
 
         notice = page.locator('#layer-status .layer-notice[data-layer="gapWalk"]')
         expect(notice).to_be_visible()

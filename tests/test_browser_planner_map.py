@@ -94,7 +94,7 @@ def test_planner_filters_the_queue_opens_a_request_from_the_map_and_approves_it(
     # Zoom to the chosen request (past clustering) and click its marker.
     location = offset(RAILWAY_SQUARE, 72, 650)
     page.evaluate(
-        "([lat, lon]) => window.transitreqMap.setView([lat, lon], 17, {animate: false})",
+        "([lat, lon]) => { window.transitreqMap.setView([lat, lon], 17, {animate: false}); }",
         [location.y, location.x],
     )
     page.wait_for_function("() => window.transitreqLayers.requests.getLayers().length >= 1")

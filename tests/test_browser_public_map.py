@@ -92,7 +92,7 @@ def test_city_zoom_shows_bubbles_that_zoom_in_and_street_zoom_shows_each_request
     # (Once the bubble's zoom has ended: an animation still running would undo the move.)
     page.wait_for_timeout(500)
     page.evaluate(
-        "([lat, lon]) => window.transitreqMap.setView([lat, lon], 17, { animate: false })",
+        "([lat, lon]) => { window.transitreqMap.setView([lat, lon], 17, { animate: false }); }",
         [RAILWAY_SQUARE.y, RAILWAY_SQUARE.x],
     )
     page.wait_for_function(

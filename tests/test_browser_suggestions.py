@@ -31,7 +31,7 @@ def test_the_suggested_stops_layer_shows_the_ranked_sites(page, live_app, live_s
     open_planner_map(page, live_session, ready="() => window.transitreqSuggestions !== undefined")
     centre = city.to_wgs84.transform(0.0, 0.0)
     page.evaluate(
-        "([lat, lon]) => window.transitreqMap.setView([lat, lon], 13, {animate: false})",
+        "([lat, lon]) => { window.transitreqMap.setView([lat, lon], 13, {animate: false}); }",
         [centre[1], centre[0]],
     )
     page.evaluate(

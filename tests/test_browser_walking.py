@@ -49,5 +49,5 @@ def test_the_planner_map_draws_the_walk_over_the_circle(page, live_session, tmp_
     assert on_top.index("walking-area") > on_top.index("catchment"), on_top
 
     # The coverage gap on foot: across the river and off the streets, nobody the circles miss.
-    page.evaluate("() => window.transitreqMap.addLayer(window.transitreqLayers.gapWalk)")
+    page.evaluate("() => { window.transitreqMap.addLayer(window.transitreqLayers.gapWalk); }")
     expect(page.locator(".coverage-gap-walk")).to_have_count(2)

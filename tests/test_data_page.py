@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from tests.factories import log_in
 from tests.gtfs_feeds import SPO_ZIP
 from tests.reference_data import POPULATION_GRID
 from transitreq.importers.areas import import_service_areas
-from transitreq.importers.demo_city import seed_demo_city
 from transitreq.importers.gtfs import import_gtfs
 from transitreq.importers.population import import_population
 
@@ -60,8 +61,8 @@ def test_the_data_page_lists_each_dataset_with_its_record_and_report(client, app
     assert "None loaded." in html[html.index('id="street_network"') :]
 
 
+@pytest.mark.demo_city
 def test_the_demo_city_shows_where_its_numbers_come_from(client, app_session):
-    seed_demo_city(app_session)
     log_in(client, app_session, "planner")
     html = client.get("/planning/data/").get_data(as_text=True)
     # Its feed, population, service area and streets.

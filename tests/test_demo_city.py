@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 
@@ -36,8 +37,8 @@ def test_seeding_twice_gives_the_same_city_not_two(session):
     assert session.scalar(select(func.count(Route.id))) == 4
 
 
+@pytest.mark.demo_city
 def test_demo_requests_span_statuses_and_sit_inside_the_city(session):
-    seed_demo_city(session)
     requests = list(session.scalars(select(StopRequest)))
     assert all(request.is_demo for request in requests)
     assert len(Counter(request.status for request in requests)) >= 5
@@ -48,9 +49,9 @@ def test_demo_requests_span_statuses_and_sit_inside_the_city(session):
         assert [event.kind for event in request.public_events][0] == "submitted"
 
 
+@pytest.mark.demo_city
 def test_northgate_compounds_are_far_from_stops_and_only_line_7_is_near(session):
     """The story the demo tells: the big northern neighbourhood has one line and gaps."""
-    seed_demo_city(session)
     northgate_request = session.scalars(
         select(StopRequest).where(StopRequest.title.like("%Northgate East%"))
     ).one()
@@ -69,12 +70,12 @@ def test_northgate_compounds_are_far_from_stops_and_only_line_7_is_near(session)
     assert nearby_requests(session, point, 300)[0].stop_request.id == northgate_request.id
 
 
+@pytest.mark.demo_city
 def test_demo_projects_show_each_part_of_a_stops_way_to_service(session):
     """Coordination with a department late, construction, and a stop in service with thanks."""
     from transitreq.models import Feedback, ProjectStage, RequestStatus, StopProject, utc_now
 
-    seed_demo_city(session)
-    seed_demo_city(session)  # twice: still one project per demo request
+    seed_demo_city(session)  # again: still one project per demo request
     projects = {project.name: project for project in session.scalars(select(StopProject))}
     assert {name: project.status for name, project in projects.items()} == {
         "Market square stop": ProjectStage.COORDINATION,

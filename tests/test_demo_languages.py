@@ -97,8 +97,8 @@ def test_a_chinese_city_gets_its_demo_in_chinese(session_after):
     assert seed_demo_city(session_after(DEFAULT_LOCALE="en")) == counts
 
 
+@pytest.mark.demo_city("en")
 def test_the_english_demo_is_written_in_english(session):
-    seed_demo_city(session, "en")
     texts = _demo_texts(session)
     assert texts["area"] == ["Riverbend (demo city)"]
     assert "Northgate health centre" in texts["projects"]

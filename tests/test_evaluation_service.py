@@ -16,7 +16,6 @@ from tests.factories import (
     offset,
 )
 from transitreq.config import default_settings
-from transitreq.importers.demo_city import seed_demo_city
 from transitreq.models import RequestStatus
 from transitreq.services.analysis.evaluation import evaluate_site
 from transitreq.services.analysis.scoring import ScoreWeights, score_site
@@ -74,8 +73,8 @@ def test_score_adds_capped_weighted_terms_and_explains_them():
     assert "min(value ÷ full-marks value, 1)" in score.formula
 
 
+@pytest.mark.demo_city
 def test_demo_city_site_between_two_stops_is_flagged_and_scored(session):
-    seed_demo_city(session)
     from transitreq.importers.demo_city import _lon_lat
 
     # On Northgate Street, between two stops of line 7 about 450 m apart.
@@ -101,8 +100,8 @@ def spacing_total(session) -> float:
     return line.length / count
 
 
+@pytest.mark.demo_city
 def test_evaluate_api_returns_every_number_and_names_bad_parameters(client, app_session):
-    seed_demo_city(app_session)
     from transitreq.importers.demo_city import _lon_lat
 
     lon, lat = _lon_lat(1000, 3050)
@@ -133,8 +132,8 @@ def test_evaluate_api_returns_every_number_and_names_bad_parameters(client, app_
         assert response.get_json()["error"]["field"] == field
 
 
+@pytest.mark.demo_city
 def test_evaluation_page_shows_the_numbers_and_the_score_explained(client, app_session):
-    seed_demo_city(app_session)
     from transitreq.importers.demo_city import _lon_lat
 
     lon, lat = _lon_lat(0, 1950)
@@ -160,8 +159,8 @@ def test_without_population_data_the_score_says_so(session):
     assert evaluation.score.terms[0].points == 0
 
 
+@pytest.mark.demo_city
 def test_the_score_uses_the_configured_radius_whatever_radii_are_asked(client, app_session):
-    seed_demo_city(app_session)
     from transitreq.importers.demo_city import _lon_lat
 
     lon, lat = _lon_lat(1000, 3050)
@@ -171,6 +170,7 @@ def test_the_score_uses_the_configured_radius_whatever_radii_are_asked(client, a
     assert "400 m" in other_radii["score"]["terms"][0]["label"]
 
 
+@pytest.mark.demo_city
 def test_a_site_is_weighed_against_the_population_layer_that_covers_it(session):
     from geoalchemy2.shape import from_shape
     from shapely.geometry import box as rectangle
@@ -178,7 +178,6 @@ def test_a_site_is_weighed_against_the_population_layer_that_covers_it(session):
     from transitreq.importers.demo_city import _lon_lat
     from transitreq.models import PopulationDataset, PopulationUnit
 
-    seed_demo_city(session)
     helsinki = PopulationDataset(
         name="imported later, elsewhere",
         source="test",

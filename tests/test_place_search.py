@@ -286,8 +286,8 @@ def test_importing_service_areas_makes_them_findable(client, app_session, tmp_pa
     assert _names(client, "central helsinki") == ["Central Helsinki"]
 
 
+@pytest.mark.demo_city
 def test_the_demo_city_is_searchable_and_seeding_again_adds_no_names(session):
-    seed_demo_city(session)
     count = session.scalar(select(func.count(PlaceName.id)))
     seed_demo_city(session)
 

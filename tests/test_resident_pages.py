@@ -22,7 +22,6 @@ from tests.factories import (
     row_counts,
     take_to_stage,
 )
-from transitreq.importers.demo_city import seed_demo_city
 from transitreq.models import RequestStatus, StopRequest, utc_now
 from transitreq.services.projects import stages as projects
 
@@ -49,8 +48,8 @@ def _map_config(html: str) -> dict:
     return json.loads(found.group(1))
 
 
+@pytest.mark.demo_city
 def test_home_page_is_a_map_shell_whose_layers_load_as_json(client, app_session):
-    seed_demo_city(app_session)
     html = client.get("/").get_data(as_text=True)
     assert "Demo data." in html
     assert 'id="map_city"' in html
@@ -167,9 +166,9 @@ def test_oversized_form_gets_a_clear_page(client, app, app_session):
     assert row_counts(app_session)["stop_requests"] == 0
 
 
+@pytest.mark.demo_city
 def test_no_page_loads_scripts_or_styles_from_elsewhere(client, app, app_session):
     """Residents on intranets that block CDNs must get working pages."""
-    seed_demo_city(app_session)
     reconfigure(app, TILE_URL="https://tiles.example.net/{z}/{x}/{y}.png")
     reference = app_session.scalars(select(StopRequest)).first().reference
     pages = {

@@ -14,7 +14,6 @@ from shapely.geometry import LineString, Point
 
 from tests.suggestion_city import ACROSS_ROAD_M, ROUTES, build_city
 from transitreq.config import default_settings
-from transitreq.importers.demo_city import seed_demo_city
 from transitreq.services.analysis.covering import CoveringProblem, greedy, solve, union_weight
 from transitreq.services.analysis.evaluation import STRAIGHT_LINE, WALK, evaluate_site
 from transitreq.services.analysis.suggestions import (
@@ -151,8 +150,8 @@ def test_chosen_stops_keep_the_spacing_along_their_routes(session):
     assert figures == sorted(figures, reverse=True)
 
 
+@pytest.mark.demo_city
 def test_demo_city_walks_where_its_streets_are_loaded(session):
-    seed_demo_city(session)
     answer = suggest(session, SuggestionQuery(count=3), SETTINGS)
     assert answer.measure == WALK
     assert answer.stops

@@ -73,7 +73,7 @@ def test_residents_map_and_tracking_pages_show_hostile_titles_as_text(page, live
     page.wait_for_function("() => window.TransitMap !== undefined")
     # Close enough that no marker is clustered: every title gets its own tooltip and popup.
     page.evaluate(
-        "([lat, lon]) => window.transitreqMap.setView([lat, lon], 16, {animate: false})",
+        "([lat, lon]) => { window.transitreqMap.setView([lat, lon], 16, {animate: false}); }",
         [RAILWAY_SQUARE.y, RAILWAY_SQUARE.x],
     )
     markers = page.locator("path.request-marker")

@@ -18,14 +18,16 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
 import pytest
+from flask import Flask
 from markupsafe import escape
 from sqlalchemy import select
 
-from tests.conftest import csrf_token_from
+from tests.conftest import BACKENDS, csrf_token_from, make_test_app
 from tests.factories import (
     RAILWAY_SQUARE,
     add_service_area,
@@ -34,6 +36,7 @@ from tests.factories import (
     offset,
     take_to_stage,
 )
+from tests.templates import TEMPLATES
 from transitreq.models import OutboundEmail
 from transitreq.services.requests import decisions
 from transitreq.services.requests.feedback import feedback_queue, moderate
@@ -189,9 +192,48 @@ def _story(client, session, payload: str) -> HostileStory:
     return HostileStory(payload, by_form, by_json, by_open311, project.id)
 
 
-@pytest.fixture(params=list(PAYLOADS.values()), ids=list(PAYLOADS))
-def story(request, client, app_session) -> HostileStory:
-    return _story(client, app_session, request.param)
+@dataclass
+class StoryCity:
+    app: Flask
+    story: HostileStory
+
+
+@pytest.fixture(
+    scope="module",
+    params=[(backend, name) for backend in BACKENDS for name in PAYLOADS],
+    ids=[f"{backend}-{name}" for backend in BACKENDS for name in PAYLOADS],
+)
+def story_city(request, tmp_path_factory) -> Iterator[StoryCity]:
+    """The whole story told once per backend and payload, in a database of its own; the tests
+    that follow only read what it left (each with a client and a session of its own)."""
+    backend, name = request.param
+    folder = tmp_path_factory.mktemp("story")
+    url = TEMPLATES.copy(backend, directory=folder)
+    app = make_test_app(url, str(folder / "instance"))
+    session = app.extensions["transitreq.sessionmaker"]()
+    try:
+        yield StoryCity(app, _story(app.test_client(), session, PAYLOADS[name]))
+    finally:
+        session.close()
+        app.extensions["transitreq.engine"].dispose()
+        TEMPLATES.drop(url)
+
+
+@pytest.fixture
+def story(story_city) -> HostileStory:
+    return story_city.story
+
+
+@pytest.fixture
+def story_client(story_city):
+    return story_city.app.test_client()
+
+
+@pytest.fixture
+def story_session(story_city):
+    session = story_city.app.extensions["transitreq.sessionmaker"]()
+    yield session
+    session.close()
 
 
 def _assert_shown_verbatim(html: str, story: HostileStory, fields: tuple[str, ...], where: str):
@@ -211,52 +253,54 @@ def _get_ok(client, url: str) -> str:
     return response.get_data(as_text=True)
 
 
-def test_public_pages_and_apis_show_resident_text_exactly_as_typed(client, story):
-    home = _get_ok(client, "/")
+def test_public_pages_and_apis_show_resident_text_exactly_as_typed(story_client, story):
+    home = _get_ok(story_client, "/")
     # The home page is a shell: no resident text is part of it at all.
     assert story.payload not in home and str(escape(story.payload)) not in home
-    tracking = _get_ok(client, f"/requests/{story.by_form}")
+    tracking = _get_ok(story_client, f"/requests/{story.by_form}")
     _assert_shown_verbatim(tracking, story, ("title", "description", "landmark"), "tracking")
     _assert_shown_verbatim(tracking, story, ("feedback",), "published feedback")
     for reference in story.references:
-        details = client.get(f"/api/requests/{reference}").get_json()
+        details = story_client.get(f"/api/requests/{reference}").get_json()
         assert details["title"] == _text(story.payload, "title")
         assert details["description"] == _text(story.payload, "description")
         assert details["landmark"] == _text(story.payload, "landmark")
-    layer = client.get("/api/layers/requests?bbox=24.9,60.15,24.98,60.19").get_json()
+    layer = story_client.get("/api/layers/requests?bbox=24.9,60.15,24.98,60.19").get_json()
     titles = {feature["properties"]["title"] for feature in layer["features"]}
     assert titles == {_text(story.payload, "title")}
-    nearby = client.get(f"/api/requests/nearby?lat={RAILWAY_SQUARE.y}&lon={RAILWAY_SQUARE.x}")
+    nearby = story_client.get(f"/api/requests/nearby?lat={RAILWAY_SQUARE.y}&lon={RAILWAY_SQUARE.x}")
     nearby_titles = {item["title"] for item in nearby.get_json()["requests"]}
     assert _text(story.payload, "title") in nearby_titles
-    stops = client.get("/api/layers/new-stops?bbox=24.9,60.15,24.98,60.19").get_json()
+    stops = story_client.get("/api/layers/new-stops?bbox=24.9,60.15,24.98,60.19").get_json()
     assert [f["properties"]["name"] for f in stops["features"]] == [_text(story.payload, "title")]
 
 
-def test_open311_answers_carry_resident_text_exactly(client, story):
-    listed = client.get(f"/open311/v2/requests.json?service_request_id={story.by_open311}")
+def test_open311_answers_carry_resident_text_exactly(story_client, story):
+    listed = story_client.get(f"/open311/v2/requests.json?service_request_id={story.by_open311}")
     assert listed.status_code == 200
     assert listed.get_json()[0]["description"] == _text(story.payload, "description")
-    xml = client.get(f"/open311/v2/requests/{story.by_open311}.xml")
+    xml = story_client.get(f"/open311/v2/requests/{story.by_open311}.xml")
     assert xml.status_code == 200
     description = ElementTree.fromstring(xml.data).find("request/description").text
     assert description == _text(story.payload, "description")
 
 
-def test_staff_pages_show_resident_text_exactly_as_typed(client, app_session, story):
-    log_in(client, app_session, "planner")
-    review = _get_ok(client, f"/planning/requests/{story.by_json}")
+def test_staff_pages_show_resident_text_exactly_as_typed(story_client, story_session, story):
+    log_in(story_client, story_session, "planner")
+    review = _get_ok(story_client, f"/planning/requests/{story.by_json}")
     _assert_shown_verbatim(review, story, ("title", "description", "landmark", "name"), "review")
-    answered = _get_ok(client, f"/planning/requests/{story.by_form}")
+    answered = _get_ok(story_client, f"/planning/requests/{story.by_form}")
     _assert_shown_verbatim(answered, story, ("answer",), "review with the answer")
-    project = _get_ok(client, f"/planning/projects/{story.project_id}")
+    project = _get_ok(story_client, f"/planning/projects/{story.project_id}")
     _assert_shown_verbatim(project, story, ("title",), "project page")
-    _assert_shown_verbatim(_get_ok(client, "/planning/projects/"), story, ("title",), "projects")
-    queue = client.get("/api/planner/requests?per_page=50").get_json()
+    _assert_shown_verbatim(
+        _get_ok(story_client, "/planning/projects/"), story, ("title",), "projects"
+    )
+    queue = story_client.get("/api/planner/requests?per_page=50").get_json()
     assert _text(story.payload, "title") in {row["title"] for row in queue["rows"]}
-    _get_ok(client, "/planning/")
-    _get_ok(client, "/planning/dashboard/")
-    moderation = _get_ok(client, "/planning/feedback/")
+    _get_ok(story_client, "/planning/")
+    _get_ok(story_client, "/planning/dashboard/")
+    moderation = _get_ok(story_client, "/planning/feedback/")
     _assert_shown_verbatim(moderation, story, ("feedback",), "feedback moderation")
 
 
@@ -280,32 +324,32 @@ def test_department_sign_off_page_shows_the_site_name_as_typed(client, app_sessi
     assert "uid=" not in html
 
 
-def test_exports_carry_resident_text_exactly_as_typed(client, app_session, story):
-    log_in(client, app_session, "planner")
+def test_exports_carry_resident_text_exactly_as_typed(story_client, story_session, story):
+    log_in(story_client, story_session, "planner")
     title = _text(story.payload, "title")
-    requests_csv = client.get("/planning/exports/requests.csv")
+    requests_csv = story_client.get("/planning/exports/requests.csv")
     assert requests_csv.status_code == 200
     rows = list(csv.DictReader(io.StringIO(requests_csv.get_data(as_text=True).lstrip("\ufeff"))))
     assert {row["title"] for row in rows} == {title}
-    geojson = client.get("/planning/exports/requests.geojson").get_json()
+    geojson = story_client.get("/planning/exports/requests.geojson").get_json()
     assert {feature["properties"]["title"] for feature in geojson["features"]} == {title}
-    projects_csv = client.get("/planning/exports/projects.csv").get_data(as_text=True)
+    projects_csv = story_client.get("/planning/exports/projects.csv").get_data(as_text=True)
     names = {row["name"] for row in csv.DictReader(io.StringIO(projects_csv.lstrip("\ufeff")))}
     assert names == {title}
-    stops = client.get("/planning/exports/stops.txt").get_data(as_text=True)
+    stops = story_client.get("/planning/exports/stops.txt").get_data(as_text=True)
     assert [row["stop_name"] for row in csv.DictReader(io.StringIO(stops))] == [title]
 
 
-def test_e_mails_carry_resident_text_exactly_as_typed(app_session, story):
-    bodies = app_session.scalars(select(OutboundEmail.body)).all()
+def test_e_mails_carry_resident_text_exactly_as_typed(story_session, story):
+    bodies = story_session.scalars(select(OutboundEmail.body)).all()
     assert bodies, "the story's milestones queue progress e-mails"
     for body in bodies:
         assert _text(story.payload, "title") in body
         assert "uid=" not in body
 
 
-def test_the_resident_text_is_stored_exactly_as_typed(app_session, story):
+def test_the_resident_text_is_stored_exactly_as_typed(story_session, story):
     for reference in story.references:
-        stored = find_by_reference(app_session, reference)
+        stored = find_by_reference(story_session, reference)
         assert stored.title == _text(story.payload, "title")
         assert stored.description == _text(story.payload, "description")
