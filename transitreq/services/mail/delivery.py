@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -197,35 +197,47 @@ def deliver_until_stopped(
     interval_s = settings.poll_interval_s if interval_s is None else interval_s
     worker = worker_name()
     log.info("mail worker %s started; looking at the outbox every %g s", worker, interval_s)
-    problem: str | None = None
+    trouble: Trouble | None = None
     while not stop.is_set():
-        problem = _one_round(make_session, settings, worker, stop, problem)
+        trouble = one_round(make_session, settings, worker, stop, trouble)
         stop.wait(interval_s)
     log.info("mail worker %s stopped", worker)
 
 
-def _one_round(
+class Trouble(NamedTuple):
+    """What kept the worker from delivering: the mail server or the database, and in what words.
+
+    An outage is told once, when it starts: its words change as it goes on (the server drops a
+    message it was taking, then refuses to connect), its kind does not.
+    """
+
+    kind: str  # "server" or "database"
+    text: str
+
+
+def one_round(
     make_session: Callable[[], Session],
     settings: MailSettings,
     worker: str,
     stop: threading.Event,
-    problem: str | None,
-) -> str | None:
-    """One run of the worker, logged; returns the problem it met, if any."""
+    trouble: Trouble | None,
+) -> Trouble | None:
+    """One run of the worker, logged; returns the trouble it met, if any."""
     session = make_session()
     try:
         report = deliver_due(session, settings, worker, should_stop=stop.is_set)
     except SQLAlchemyError as error:
-        trouble = f"the database failed: {error.__class__.__name__}"
-        if trouble != problem:
-            log.exception("mail worker: %s; trying again every look", trouble)
-        return trouble
+        met = Trouble("database", f"the database failed: {error.__class__.__name__}")
+        if trouble is None or trouble.kind != met.kind:
+            log.exception("mail worker: %s; trying again every look", met.text)
+        return met
     finally:
         session.close()
-    if report.server_problem and report.server_problem != problem:
-        log.warning("%s; %d message(s) wait for it", report.server_problem, report.waiting)
-    elif problem and not report.server_problem:
-        log.info("delivering again after: %s", problem)
+    met = Trouble("server", report.server_problem) if report.server_problem else None
+    if met and (trouble is None or trouble.kind != met.kind):
+        log.warning("%s; %d message(s) wait for it", met.text, report.waiting)
+    elif trouble and not met:
+        log.info("delivering again after: %s", trouble.text)
     if report.sent or report.retrying or report.dead:
         log.info(
             "sent %d, to retry %d, dead %d; %d waiting, %d dead in the outbox",
@@ -235,4 +247,4 @@ def _one_round(
             report.waiting,
             report.dead_total,
         )
-    return report.server_problem
+    return met
