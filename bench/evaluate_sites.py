@@ -186,9 +186,12 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
 
-def _prepare(backend: str, scale: city_generator.CityScale) -> str:
+def _prepare(backend: str, scale: city_generator.CityScale) -> tuple[str, float]:
     RESULTS_DIR.mkdir(exist_ok=True)
     if backend == "spatialite":
+        # A fresh file each run: one left by an interrupted run holds its service areas.
+        for leftover in RESULTS_DIR.glob("bench.db*"):
+            leftover.unlink()
         url = f"sqlite:///{RESULTS_DIR / 'bench.db'}"
     else:
         url = databases.create_postgis_database()

@@ -63,6 +63,14 @@ def demo_city(tmp_path) -> Iterator[tuple]:
         yield app, base_url
 
 
+def wait_for_map(page, map_id: str = "map_city") -> None:
+    """Until the map has drawn every layer asked for its view (map_core.js keeps ``aria-busy``
+    true from a move until then): a click sooner may land on a shape about to be redrawn."""
+    page.wait_for_function(
+        "(id) => document.getElementById(id).getAttribute('aria-busy') === 'false'", arg=map_id
+    )
+
+
 def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
     """What axe-core finds on the page as it is now, of the given impacts: one line per rule with
     its id, impact, help and the elements it names, ready for an assertion message.

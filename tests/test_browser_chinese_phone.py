@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import PHONE, serving
+from tests.browser import PHONE, serving, wait_for_map
 from tests.chinese import english_words
 from tests.conftest import reconfigure
 from tests.factories import RAILWAY_SQUARE, add_service_area, file_request, offset
@@ -53,6 +53,7 @@ def test_a_chinese_reader_files_a_request_on_a_phone(browser, live_app, live_ses
             "([lat, lon]) => { window.transitreqMap.setView([lat, lon], 16, { animate: false }); }",
             [target.y, target.x],
         )
+        wait_for_map(page)
         box = page.locator("#map_city").bounding_box()
         page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         expect(page.locator("#coordinates-status")).to_contain_text("标记已放在")

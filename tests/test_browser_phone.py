@@ -17,7 +17,15 @@ from playwright.sync_api import Page, expect
 from shapely.geometry import Point
 from sqlalchemy import select
 
-from tests.browser import DESKTOP, PHONE, SMALL_PHONE, demo_city, embedded_app, serving
+from tests.browser import (
+    DESKTOP,
+    PHONE,
+    SMALL_PHONE,
+    demo_city,
+    embedded_app,
+    serving,
+    wait_for_map,
+)
 from tests.factories import RAILWAY_SQUARE, add_service_area, file_request, offset
 from transitreq.models import RequestStatus, StopRequest
 
@@ -104,6 +112,7 @@ def _tap_beside(page: Page, supportable_at: Point) -> None:
         "([lat, lon]) => { window.transitreqMap.setView([lat, lon], 16, { animate: false }); }",
         [target.y, target.x],
     )
+    wait_for_map(page)
     box = _map_box(page)
     centre = [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
     # As a resident would, once the map has redrawn for the street (the note on the grouped

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from shapely.geometry import Point
 from sqlalchemy import update
 
-from tests.browser import open_planner_map
+from tests.browser import open_planner_map, wait_for_map
 from tests.factories import (
     RAILWAY_SQUARE,
     add_service_area,
@@ -98,7 +98,7 @@ def test_planner_filters_the_queue_opens_a_request_from_the_map_and_approves_it(
         [location.y, location.x],
     )
     page.wait_for_function("() => window.transitreqLayers.requests.getLayers().length >= 1")
-    page.wait_for_timeout(600)
+    wait_for_map(page, "map_planner")
     box = page.locator("#map_planner").bounding_box()
     point = page.evaluate(
         "([lat, lon]) => window.transitreqMap.latLngToContainerPoint([lat, lon])",

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import insert
 
+from tests.browser import wait_for_map
 from tests.factories import RAILWAY_SQUARE, add_service_area, file_request
 from transitreq.models import RequestStatus, StopRequest
 
@@ -116,7 +117,7 @@ def test_city_zoom_shows_bubbles_that_zoom_in_and_street_zoom_shows_each_request
         [RAILWAY_SQUARE.y, RAILWAY_SQUARE.x],
     )
     # Once the layers asked for this view are drawn (a redraw closes an open popup).
-    page.wait_for_load_state("networkidle")
+    wait_for_map(page)
     page.mouse.click(x, y)
     popup = page.locator(".leaflet-popup-content")
     expect(popup).to_contain_text(MARKUP_TITLE)

@@ -367,11 +367,24 @@
     return marker;
   }
 
+  /* The map says it is busy (aria-busy) from a move until every layer asked for the new view
+     is drawn: screen readers wait for it, and so can anything that acts on what is drawn. */
+  var loading = {};
+  function markBusy() {
+    var busy = moveTimer !== null || Object.keys(loading).length > 0;
+    map.getContainer().setAttribute("aria-busy", busy ? "true" : "false");
+  }
+  function settled(name, call) {
+    if (call === calls[name]) { delete loading[name]; markBusy(); }
+  }
+
   function loadLayer(name) {
     var spec = DATA_LAYERS[name];
     var group = layers[name];
     if (!map.hasLayer(group)) { return; }
     var call = calls[name] = (calls[name] || 0) + 1;
+    loading[name] = true;
+    markBusy();
     var url = spec.url + (spec.wholeCity ? "" : "?bbox=" + bboxParam());
     if (spec.zoomed) { url += "&zoom=" + Math.round(map.getZoom()); }
     getJson(url).then(function (result) {
@@ -387,10 +400,12 @@
       setNote("clusters", Object.keys(clustered).some(function (key) { return clustered[key]; }) ? t("map.clustered") : "");
     }).catch(function () {
       if (call === calls[name]) { setNote(name, t("map.layer_failed")); }
-    });
+    }).then(function () { settled(name, call); });
   }
 
   function reloadLayers() {
+    moveTimer = null;
+    markBusy();
     (config.layers || []).forEach(function (name) {
       if (!DATA_LAYERS[name].wholeCity) { loadLayer(name); }
     });
@@ -416,6 +431,7 @@
   map.on("moveend", function () {
     window.clearTimeout(moveTimer);
     moveTimer = window.setTimeout(reloadLayers, 250);
+    markBusy();
   });
   map.on("overlayadd", function (event) {
     Object.keys(layers).forEach(function (name) {
