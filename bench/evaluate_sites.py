@@ -210,11 +210,6 @@ def _prepare(backend: str, scale: city_generator.CityScale) -> tuple[str, float]
     started = time.perf_counter()
     city_generator.load(engine, city_generator.generate(scale))
     print(f"[{backend}] loaded in {time.perf_counter() - started:.0f} s", flush=True)
-    if backend == "postgis":
-        with engine.begin() as connection:
-            # The floor's condition: the population table in the order of its spatial index.
-            connection.execute(text("CLUSTER population_units USING idx_population_units_geom"))
-            connection.execute(text("ANALYZE"))
     session = make_sessionmaker(engine)()
     started = time.perf_counter()
     with unit_of_work(session):
@@ -224,6 +219,9 @@ def _prepare(backend: str, scale: city_generator.CityScale) -> tuple[str, float]
     print(f"[{backend}] coverage stored in {refresh_s:.1f} s", flush=True)
     if backend == "postgis":
         with engine.begin() as connection:
+            # The floor's condition: the population table in the order of its spatial index.
+            # After the refresh, which writes a new version of every row (and so undoes it).
+            connection.execute(text("CLUSTER population_units USING idx_population_units_geom"))
             connection.execute(text("ANALYZE"))
     engine.dispose()
     return url, refresh_s

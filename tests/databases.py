@@ -106,13 +106,18 @@ def empty_all_tables(engine) -> None:
                 connection.execute(text(f"DELETE FROM {table}"))
 
 
-def assert_uses_spatial_index(session, statement, postgis_index: str) -> None:
+def assert_uses_spatial_index(
+    session, statement, postgis_index: str, values: dict | None = None
+) -> None:
     """The statement's plan reads the spatial index: GiST on PostGIS, the R*Tree on SpatiaLite.
 
     Tiny test tables are cheaper to scan, so PostGIS is forbidden sequential scans first: the
-    check proves the index can answer the query, as it will on a large table.
+    check proves the index can answer the query, as it will on a large table. ``values`` fill
+    the bound parameters of a statement built once (``geo/bound_site.py``).
     """
     dialect = session.get_bind().dialect
+    if values:
+        statement = statement.params(values)
     sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     if dialect.name == "postgresql":
         session.execute(text("SET LOCAL enable_seqscan = off"))

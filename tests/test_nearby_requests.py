@@ -7,7 +7,7 @@ import pytest
 from tests.databases import assert_uses_spatial_index
 from tests.factories import RAILWAY_SQUARE, add_service_area, file_request, geodesic_m, offset
 from transitreq.backends import backend_of
-from transitreq.geo.nearby import requests_within_statement
+from transitreq.geo.nearby import requests_within_statement, requests_within_values
 from transitreq.models import RequestStatus
 from transitreq.services.requests.filing import nearby_requests
 from transitreq.services.requests.rules import move
@@ -77,7 +77,6 @@ def test_search_box_never_misses_a_point_on_the_circle(session, latitude):
 def test_nearby_query_uses_the_spatial_index(session):
     add_service_area(session)
     _file_at_offsets(session, [(0, 100)])
-    statement = requests_within_statement(
-        backend_of(session), RAILWAY_SQUARE, 300, tuple(RequestStatus)
-    )
-    assert_uses_spatial_index(session, statement, "idx_stop_requests_location")
+    statement = requests_within_statement(backend_of(session))
+    values = requests_within_values(RAILWAY_SQUARE, 300, tuple(RequestStatus))
+    assert_uses_spatial_index(session, statement, "idx_stop_requests_location", values)

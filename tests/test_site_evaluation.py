@@ -32,10 +32,24 @@ from tests.reference_data import (
     to_utm,
 )
 from transitreq.backends import backend_of
-from transitreq.geo.catchment import catchment_circle, population_statement
+from transitreq.geo.catchment import (
+    catchment_circle,
+    latest_dataset_near_statement,
+    population_statement,
+)
 from transitreq.geo.modes import ModeRules
+from transitreq.geo.nearby import demand_statement
+from transitreq.geo.network import (
+    SPACING_SEARCH_M,
+    routes_within_statement,
+    spacing_statement,
+    stops_within_statement,
+    stops_within_values,
+)
+from transitreq.geo.service_areas import area_containing_statement
 from transitreq.models import PopulationDataset, Route, RouteStop, Stop
 from transitreq.services.analysis.evaluation import evaluate_site
+from transitreq.services.requests.rules import OPEN
 
 POINTS_KIND = "points"
 RADII_M = (250, 400)
@@ -280,6 +294,29 @@ def test_population_query_uses_the_spatial_index(helsinki_session):
         UTM_35N,
     )
     assert_uses_spatial_index(helsinki_session, statement, "idx_population_units_geom")
+
+
+# Each statement an evaluation runs through a box, built once with bound parameters, and the
+# index that must answer it on PostGIS (SpatiaLite: its R*Tree).
+_BOXED_STATEMENTS = {
+    "nearest stops": (stops_within_statement, "idx_stops_location", 500),
+    "routes nearby": (routes_within_statement, "idx_routes_path", 800),
+    "stop spacing": (spacing_statement, "idx_stops_location", SPACING_SEARCH_M),
+    "demand": (demand_statement, "idx_stop_requests_location", 300),
+    "population dataset": (latest_dataset_near_statement, "idx_population_units_geom", 800),
+    "service area": (area_containing_statement, "idx_service_areas_boundary", 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BOXED_STATEMENTS))
+def test_statements_built_once_use_the_spatial_index(helsinki_session, name):
+    build, index, radius_m = _BOXED_STATEMENTS[name]
+    values = {
+        **stops_within_values(SITES[1], radius_m, UTM_35N, limit=5),
+        "statuses": list(OPEN),
+        "route_ids": [1, 2],
+    }
+    assert_uses_spatial_index(helsinki_session, build(backend_of(helsinki_session)), index, values)
 
 
 def test_stops_imported_are_the_feeds_stops(helsinki_session, reference):

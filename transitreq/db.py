@@ -17,7 +17,7 @@ from typing import Any
 # corrupt memory. Imported first, each wheel is bound to its own copy for good.
 import pyproj  # noqa: F401, I001
 import shapely  # noqa: F401
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine, Executable, Result, Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from transitreq.backends import backend_for_url, backend_of
@@ -62,3 +62,14 @@ def unit_of_work(session: Session) -> Iterator[Session]:
 def upsert(session: Session, table: Table) -> Any:
     """An INSERT into ``table`` that can take ``on_conflict_do_update`` and ``returning``."""
     return backend_of(session).upsert(table)
+
+
+def execute_built(session: Session, statement: Executable, values: dict[str, Any]) -> Result:
+    """Run a statement built once with bound parameters (``geo/bound_site.py``) for its rows.
+
+    It goes to the session's connection directly: the ORM's per-call work costs more than the
+    indexed queries of an evaluation. Pending changes are flushed first, as the ORM would, so
+    a request added in this transaction is counted.
+    """
+    session.flush()
+    return session.connection().execute(statement, values)

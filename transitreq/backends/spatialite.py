@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import pyproj
+import pyproj.enums
 import sqlean
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -34,6 +36,11 @@ from transitreq.geo.metric import BoundingBox
 
 SPATIALITE_MODULE = "mod_spatialite"
 
+# Every WGS 84 / UTM zone, north (326xx) and south (327xx): a site is measured in its own zone.
+# InitSpatialMetaData's WGS 84 mode registers all but the last, 32760 (zone 60 south: Auckland,
+# Wellington, Fiji), so the preparer adds whatever it left out.
+_UTM_ZONES = tuple(range(32601, 32661)) + tuple(range(32701, 32761))
+
 # SpatiaLite never consults its R*Tree implicitly: a query asks this virtual table for row ids.
 _spatial_index = table(
     "SpatialIndex",
@@ -49,7 +56,8 @@ def _preparer(extra_srids: tuple[int, ...]):
 
     ``InitSpatialMetaData`` runs once per database file, in WGS84 mode: it registers SRID 4326
     and the UTM zones our metric calculations project into, without the slow full EPSG import;
-    a configured metric CRS outside that set is added from SpatiaLite's own EPSG table.
+    a zone it misses, and a configured metric CRS outside that set, are added from SpatiaLite's
+    own EPSG table.
     """
 
     def prepare(dbapi_connection, _record) -> None:
@@ -62,13 +70,25 @@ def _preparer(extra_srids: tuple[int, ...]):
         cursor.execute("PRAGMA busy_timeout = 10000")
         if cursor.execute("SELECT CheckSpatialMetaData()").fetchone()[0] < 1:
             cursor.execute("SELECT InitSpatialMetaData(1, 'WGS84')")
-        for srid in extra_srids:
-            known = "SELECT count(*) FROM spatial_ref_sys WHERE srid = ?"
-            if cursor.execute(known, (srid,)).fetchone()[0] == 0:
-                cursor.execute("SELECT InsertEpsgSrid(?)", (srid,))
+        known = {row[0] for row in cursor.execute("SELECT srid FROM spatial_ref_sys")}
+        for srid in sorted(set(_UTM_ZONES + extra_srids) - known):
+            if not cursor.execute("SELECT InsertEpsgSrid(?)", (srid,)).fetchone()[0]:
+                _insert_from_proj(cursor, srid)
         cursor.close()
 
     return prepare
+
+
+def _insert_from_proj(cursor, srid: int) -> None:
+    """Register an EPSG code SpatiaLite's own table lacks (zone 60 south is missing from it in
+    SpatiaLite 5.0) from PROJ's database, which ``ST_Transform`` uses anyway."""
+    crs = pyproj.CRS.from_epsg(srid)
+    cursor.execute(
+        "INSERT INTO spatial_ref_sys"
+        " (srid, auth_name, auth_srid, ref_sys_name, proj4text, srtext)"
+        " VALUES (?, 'epsg', ?, ?, ?, ?)",
+        (srid, srid, crs.name, crs.to_proj4(), crs.to_wkt(pyproj.enums.WktVersion.WKT1_GDAL)),
+    )
 
 
 class SpatiaLite(Backend):

@@ -6,11 +6,14 @@ catchment (areal weighting); a point counts whole when inside. All areas are in 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from shapely.geometry import Point
 from sqlalchemy import Float, Select, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from transitreq.backends import Backend, backend_of
+from transitreq.geo.bound_site import bound_box
 from transitreq.geo.metric import box_around, point_literal
 from transitreq.geo.modes import ModeRules, stop_has_mode, stop_reach_m
 from transitreq.geo.sql import CIRCLE_QUADRANT_SEGMENTS, SqlGeometry, circle, metric
@@ -145,11 +148,19 @@ def modes_near(session: Session, site: Point, search_m: float) -> list[str]:
     return sorted(modes)
 
 
-def datasets_with_units_near(session: Session, site: Point, radius_m: float) -> Select:
-    """Ids of population datasets with at least one unit in the box around the catchment."""
-    backend = backend_of(session)
+@lru_cache(maxsize=4)
+def latest_dataset_near_statement(backend: Backend) -> Select:
+    """The latest imported population dataset with a unit in the bound box (``bound_box``),
+    or no row."""
+    unit_in_box = (
+        select(PopulationUnit.id)
+        .where(PopulationUnit.dataset_id == PopulationDataset.id)
+        .where(backend.in_box(PopulationUnit.geom, bound_box()))
+        .correlate(PopulationDataset)
+    )
     return (
-        select(PopulationUnit.dataset_id)
-        .where(backend.in_box(PopulationUnit.geom, box_around(site.x, site.y, radius_m)))
-        .distinct()
+        select(PopulationDataset)
+        .where(unit_in_box.exists())
+        .order_by(PopulationDataset.imported_at.desc(), PopulationDataset.id.desc())
+        .limit(1)
     )

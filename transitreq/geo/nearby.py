@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from shapely.geometry import Point
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from transitreq.backends import Backend, backend_of
-from transitreq.geo.metric import box_around, point_literal
+from transitreq.db import execute_built
+from transitreq.geo.bound_site import bound_box, bound_radius_m, bound_site, site_values
 from transitreq.models import RequestStatus, StopRequest, Support
 
 
-def requests_within_statement(
-    backend: Backend,
-    point: Point,
-    radius_m: float,
-    statuses: tuple[RequestStatus, ...],
-    limit: int = 20,
-) -> Select:
-    """The query behind ``requests_within``; separate so tests can EXPLAIN it on each backend.
+@lru_cache(maxsize=4)
+def requests_within_statement(backend: Backend) -> Select:
+    """Requests whose status is one of ``statuses`` within ``radius_m`` of the site, nearest
+    first, at most ``limit`` (bound parameters: ``site_values`` and those three).
 
-    The index narrows the search to a box around the circle; the geodesic distance then keeps
-    only those truly inside it.
+    The index narrows the search to the box around the circle; the geodesic distance then keeps
+    only those truly inside it. Separate so tests can EXPLAIN it on each backend.
     """
-    distance_m = backend.geodesic_distance_m(
-        StopRequest.location, point_literal(point.x, point.y)
-    ).label("distance_m")
+    distance_m = backend.geodesic_distance_m(StopRequest.location, bound_site()).label("distance_m")
     return (
         select(StopRequest, distance_m)
-        .where(backend.in_box(StopRequest.location, box_around(point.x, point.y, radius_m)))
-        .where(StopRequest.status.in_(statuses))
-        .where(distance_m <= radius_m)
+        .where(backend.in_box(StopRequest.location, bound_box()))
+        .where(StopRequest.status.in_(bindparam("statuses", expanding=True)))
+        .where(distance_m <= bound_radius_m())
         .order_by(distance_m, StopRequest.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
+
+
+def requests_within_values(
+    point: Point, radius_m: float, statuses: tuple[RequestStatus, ...], limit: int = 20
+) -> dict[str, Any]:
+    """The values for ``requests_within_statement``."""
+    return {
+        **site_values(point, radius_m),
+        "statuses": list(statuses),
+        "limit": limit,
+    }
 
 
 def requests_within(
@@ -44,16 +53,16 @@ def requests_within(
     limit: int = 20,
 ) -> list[tuple[StopRequest, float]]:
     """Requests with one of ``statuses`` within ``radius_m`` of ``point``, nearest first."""
-    statement = requests_within_statement(backend_of(session), point, radius_m, statuses, limit)
-    return [(stop_request, float(metres)) for stop_request, metres in session.execute(statement)]
+    rows = session.execute(
+        requests_within_statement(backend_of(session)),
+        requests_within_values(point, radius_m, statuses, limit),
+    )
+    return [(stop_request, float(metres)) for stop_request, metres in rows]
 
 
-def demand_within(
-    session: Session, point: Point, radius_m: float, statuses: tuple[RequestStatus, ...]
-) -> tuple[int, int]:
-    """How many requests with one of ``statuses`` lie within ``radius_m``, and their supporters."""
-    backend = backend_of(session)
-    distance_m = backend.geodesic_distance_m(StopRequest.location, point_literal(point.x, point.y))
+@lru_cache(maxsize=4)
+def demand_statement(backend: Backend) -> Select:
+    distance_m = backend.geodesic_distance_m(StopRequest.location, bound_site())
     supporters = (
         select(func.count(Support.id))
         .where(Support.request_id == StopRequest.id)
@@ -62,12 +71,21 @@ def demand_within(
     )
     near = (
         select(StopRequest.id.label("id"), supporters.label("supporters"))
-        .where(backend.in_box(StopRequest.location, box_around(point.x, point.y, radius_m)))
-        .where(StopRequest.status.in_(statuses))
-        .where(distance_m <= radius_m)
+        .where(backend.in_box(StopRequest.location, bound_box()))
+        .where(StopRequest.status.in_(bindparam("statuses", expanding=True)))
+        .where(distance_m <= bound_radius_m())
         .subquery()
     )
-    requests, supporter_total = session.execute(
-        select(func.count(near.c.id), func.coalesce(func.sum(near.c.supporters), 0))
+    return select(func.count(near.c.id), func.coalesce(func.sum(near.c.supporters), 0))
+
+
+def demand_within(
+    session: Session, point: Point, radius_m: float, statuses: tuple[RequestStatus, ...]
+) -> tuple[int, int]:
+    """How many requests with one of ``statuses`` lie within ``radius_m``, and their supporters."""
+    requests, supporter_total = execute_built(
+        session,
+        demand_statement(backend_of(session)),
+        requests_within_values(point, radius_m, statuses),
     ).one()
     return int(requests), int(supporter_total)

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import Float, Integer, Select, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from transitreq.backends import backend_of
-from transitreq.geo.metric import box_around, point_literal
+from transitreq.backends import Backend, backend_of
+from transitreq.db import execute_built
+from transitreq.geo.bound_site import (
+    bound_box,
+    bound_radius_m,
+    bound_site_metric,
+    bound_srid,
+    site_values,
+)
 from transitreq.geo.sql import metric
 from transitreq.models import Route, RouteStop, Stop
 from transitreq.models.transit import display_name, transit_mode
 
 # The nearest-stop search starts with this radius and doubles it until enough stops are found.
-_FIRST_SEARCH_RADIUS_M = 500.0
+_FIRST_SEARCH_RADIUS_M = 1000.0
 _LARGEST_SEARCH_RADIUS_M = 32_000.0
 # Route geometries hold one line per direction; more parts than this are not examined.
 _MAX_ROUTE_PARTS = 8
@@ -65,45 +74,108 @@ class StopSpacing:
     next_m: float | None
 
 
-def _stops_within(session: Session, site: Point, radius_m: float, srid: int):
-    backend = backend_of(session)
-    site_metric = metric(point_literal(site.x, site.y), srid)
-    distance_m = func.ST_Distance(metric(Stop.location, srid), site_metric).label("distance_m")
-    statement = (
-        select(Stop, distance_m)
-        .where(backend.in_box(Stop.location, box_around(site.x, site.y, radius_m)))
-        .where(distance_m <= radius_m)
-        .order_by(distance_m, Stop.id)
+# Stops ranked by a flat-earth distance before the exact one is computed: enough spare places
+# that a stop among the true nearest is never left out (the two rankings differ only between
+# stops whose distances agree to a fraction of a per cent).
+_SPARE_CANDIDATES = 10
+
+
+@lru_cache(maxsize=4)
+def stops_within_statement(backend: Backend) -> Select:
+    """Stops within ``radius_m`` of the site, nearest first, at most ``limit`` of them.
+
+    Projecting each stop to measure it exactly is the costly part (SpatiaLite transforms one
+    point at a time), so the stops in the box are first ranked by the equirectangular distance
+    (degrees of longitude scaled by ``lon_scale``, the cosine of the site's latitude), and only
+    the first ``limit`` + ``_SPARE_CANDIDATES`` are projected and measured.
+    """
+    lon, lat = func.ST_X(Stop.location), func.ST_Y(Stop.location)
+    east = (lon - bindparam("site_lon", type_=Float)) * bindparam("lon_scale", type_=Float)
+    north = lat - bindparam("site_lat", type_=Float)
+    limit = bindparam("limit", type_=Integer)
+    candidates = (
+        select(
+            Stop.id,
+            Stop.name,
+            Stop.code,
+            Stop.trips_per_weekday,
+            Stop.location,
+            lon.label("lon"),
+            lat.label("lat"),
+        )
+        .where(backend.in_box(Stop.location, bound_box()))
+        .order_by(east * east + north * north, Stop.id)
+        .limit(limit + _SPARE_CANDIDATES)
+        .subquery()
     )
-    return session.execute(statement).all()
+    distance_m = func.ST_Distance(
+        metric(candidates.c.location, bound_srid()), bound_site_metric()
+    ).label("distance_m")
+    measured = select(
+        candidates.c.id,
+        candidates.c.name,
+        candidates.c.code,
+        candidates.c.trips_per_weekday,
+        candidates.c.lon,
+        candidates.c.lat,
+        distance_m,
+    ).subquery()
+    return (
+        select(measured)
+        .where(measured.c.distance_m <= bound_radius_m())
+        .order_by(measured.c.distance_m, measured.c.id)
+        .limit(limit)
+    )
+
+
+def stops_within_values(site: Point, radius_m: float, srid: int, limit: int) -> dict[str, Any]:
+    """The values for ``stops_within_statement``."""
+    return {
+        **site_values(site, radius_m, srid),
+        "site_lon": site.x,
+        "site_lat": site.y,
+        "lon_scale": math.cos(math.radians(site.y)),
+        "limit": limit,
+    }
 
 
 def nearest_stops(session: Session, site: Point, srid: int, limit: int = 5) -> list[NearbyStop]:
-    """The ``limit`` stops nearest to the site, found by widening an indexed search."""
+    """The ``limit`` stops nearest to the site, found by widening an indexed search: most sites
+    in a city have enough stops within the first radius, so one statement usually answers."""
+    statement = stops_within_statement(backend_of(session))
     radius_m = _FIRST_SEARCH_RADIUS_M
-    rows = _stops_within(session, site, radius_m, srid)
-    while len(rows) < limit and radius_m < _LARGEST_SEARCH_RADIUS_M:
+    while True:
+        rows = execute_built(
+            session, statement, stops_within_values(site, radius_m, srid, limit)
+        ).all()
+        if len(rows) >= limit or radius_m >= _LARGEST_SEARCH_RADIUS_M:
+            break
         radius_m *= 2
-        rows = _stops_within(session, site, radius_m, srid)
-    rows = rows[:limit]
-    routes_by_stop, modes_by_stop = _routes_by_stop(session, [stop.id for stop, _ in rows])
-    nearest = []
-    for stop, distance_m in rows:
-        location = to_shape(stop.location)
-        nearest.append(
-            NearbyStop(
-                stop_id=stop.id,
-                name=stop.name,
-                code=stop.code,
-                distance_m=float(distance_m),
-                routes=routes_by_stop.get(stop.id, []),
-                modes=modes_by_stop.get(stop.id, []),
-                trips_per_weekday=stop.trips_per_weekday,
-                lat=location.y,
-                lon=location.x,
-            )
+    routes_by_stop, modes_by_stop = _routes_by_stop(session, [row.id for row in rows])
+    return [
+        NearbyStop(
+            stop_id=row.id,
+            name=row.name,
+            code=row.code,
+            distance_m=float(row.distance_m),
+            routes=routes_by_stop.get(row.id, []),
+            modes=modes_by_stop.get(row.id, []),
+            trips_per_weekday=row.trips_per_weekday,
+            lat=float(row.lat),
+            lon=float(row.lon),
         )
-    return nearest
+        for row in rows
+    ]
+
+
+@lru_cache(maxsize=1)
+def _routes_by_stop_statement() -> Select:
+    return (
+        select(RouteStop.stop_id, Route.short_name, Route.long_name, Route.route_type)
+        .join(Route, Route.id == RouteStop.route_id)
+        .where(RouteStop.stop_id.in_(bindparam("stop_ids", expanding=True)))
+        .distinct()
+    )
 
 
 def _routes_by_stop(
@@ -112,12 +184,7 @@ def _routes_by_stop(
     """The names and the modes of the routes calling at each stop."""
     if not stop_ids:
         return {}, {}
-    rows = session.execute(
-        select(RouteStop.stop_id, Route.short_name, Route.long_name, Route.route_type)
-        .join(Route, Route.id == RouteStop.route_id)
-        .where(RouteStop.stop_id.in_(stop_ids))
-        .distinct()
-    )
+    rows = execute_built(session, _routes_by_stop_statement(), {"stop_ids": stop_ids})
     names: dict[int, set[str]] = {}
     modes: dict[int, set[str]] = {}
     for stop_id, short_name, long_name, route_type in rows:
@@ -129,16 +196,11 @@ def _routes_by_stop(
     )
 
 
-def routes_within(session: Session, site: Point, radius_m: float, srid: int) -> list[PassingRoute]:
-    """Routes whose geometry comes within ``radius_m`` of the site, nearest first.
-
-    Each candidate's line is projected and measured once, and only the few columns shown are
-    read back: route geometries are long, and fetching them would cost more than the query.
-    """
-    backend = backend_of(session)
-    site_metric = metric(point_literal(site.x, site.y), srid)
-    box = box_around(site.x, site.y, radius_m)
-    nearby_part = metric(backend.clipped_to_box(Route.path, box), srid)
+@lru_cache(maxsize=4)
+def routes_within_statement(backend: Backend) -> Select:
+    """Routes within ``radius_m``: each candidate's line clipped to the box, projected and
+    measured once, with only the columns shown."""
+    nearby_part = metric(backend.clipped_to_box(Route.path, bound_box()), bound_srid())
     candidates = (
         select(
             Route.id,
@@ -148,16 +210,26 @@ def routes_within(session: Session, site: Point, radius_m: float, srid: int) -> 
             Route.colour,
             Route.route_type,
             Route.trips_per_weekday,
-            func.ST_Distance(nearby_part, site_metric).label("distance_m"),
+            func.ST_Distance(nearby_part, bound_site_metric()).label("distance_m"),
         )
         .where(Route.path.is_not(None))
-        .where(backend.in_box(Route.path, box))
+        .where(backend.in_box(Route.path, bound_box()))
         .subquery()
     )
-    statement = select(candidates).where(candidates.c.distance_m <= radius_m)
+    return select(candidates).where(candidates.c.distance_m <= bound_radius_m())
+
+
+def routes_within(session: Session, site: Point, radius_m: float, srid: int) -> list[PassingRoute]:
+    """Routes whose geometry comes within ``radius_m`` of the site, nearest first.
+
+    Route geometries are long: only the part inside the search box is projected and measured,
+    and only the few columns shown are read back.
+    """
+    statement = routes_within_statement(backend_of(session))
+    rows = execute_built(session, statement, site_values(site, radius_m, srid))
     # Routes sharing a street are equally near; order them to the centimetre, then by id, so
     # both backends list them alike despite last-digit differences in the arithmetic.
-    rows = sorted(session.execute(statement), key=lambda row: (round(row.distance_m, 2), row.id))
+    ordered = sorted(rows, key=lambda row: (round(row.distance_m, 2), row.id))
     return [
         PassingRoute(
             route_id=row.id,
@@ -168,11 +240,11 @@ def routes_within(session: Session, site: Point, radius_m: float, srid: int) -> 
             distance_m=float(row.distance_m),
             trips_per_weekday=row.trips_per_weekday,
         )
-        for row in rows
+        for row in ordered
     ]
 
 
-def _route_parts(srid: int, route_ids: list[int]):
+def _route_parts():
     """Each route's lines (one per direction) in the metric CRS, numbered from 1."""
     numbers = union_all(
         *(select(literal(number).label("n")) for number in range(1, _MAX_ROUTE_PARTS + 1))
@@ -181,11 +253,11 @@ def _route_parts(srid: int, route_ids: list[int]):
         select(
             Route.id.label("route_id"),
             numbers.c.n.label("part"),
-            metric(func.ST_GeometryN(Route.path, numbers.c.n), srid).label("line"),
+            metric(func.ST_GeometryN(Route.path, numbers.c.n), bound_srid()).label("line"),
             func.ST_NumGeometries(Route.path).label("part_count"),
         )
         .join(numbers, numbers.c.n <= func.ST_NumGeometries(Route.path))
-        .where(Route.id.in_(route_ids))
+        .where(Route.id.in_(bindparam("route_ids", expanding=True)))
     )
 
 
@@ -193,28 +265,18 @@ def _route_parts(srid: int, route_ids: list[int]):
 SPACING_SEARCH_M = 3000.0
 
 
-def stop_spacing(
-    session: Session, site: Point, srid: int, route_ids: list[int], on_route_m: float
-) -> list[StopSpacing]:
-    """For each route, the previous and next stop along it from the site, in metres along.
-
-    A route's geometry holds one line per direction, in ascending ``direction_id`` order (the
-    GTFS importer writes them so). Every direction whose line passes within ``on_route_m`` of the
-    site is measured, with the stops of that direction lying within ``on_route_m`` of its line:
-    the other direction's stops across the road are not neighbours along this one.
-    """
-    if not route_ids:
-        return []
-    backend = backend_of(session)
+@lru_cache(maxsize=4)
+def spacing_statement(backend: Backend) -> Select:
+    """Every stop of the routes within the box, and the site, placed along each route line."""
     # Materialised so each route line is projected once, not once per stop compared with it.
-    parts = _route_parts(srid, route_ids).cte("route_parts").prefix_with("MATERIALIZED")
-    site_metric = metric(point_literal(site.x, site.y), srid)
-    stop_metric = metric(Stop.location, srid)
+    parts = _route_parts().cte("route_parts").prefix_with("MATERIALIZED")
+    site_metric = bound_site_metric()
+    stop_metric = metric(Stop.location, bound_srid())
 
     def along_m(geometry):
         return backend.line_locate_point(parts.c.line, geometry) * func.ST_Length(parts.c.line)
 
-    statement = (
+    return (
         select(
             parts.c.route_id,
             parts.c.part,
@@ -229,9 +291,27 @@ def stop_spacing(
         .select_from(parts)
         .join(RouteStop, RouteStop.route_id == parts.c.route_id)
         .join(Stop, Stop.id == RouteStop.stop_id)
-        .where(backend.in_box(Stop.location, box_around(site.x, site.y, SPACING_SEARCH_M)))
+        .where(backend.in_box(Stop.location, bound_box()))
     )
-    rows = session.execute(statement).all()
+
+
+def stop_spacing(
+    session: Session, site: Point, srid: int, route_ids: list[int], on_route_m: float
+) -> list[StopSpacing]:
+    """For each route, the previous and next stop along it from the site, in metres along.
+
+    A route's geometry holds one line per direction, in ascending ``direction_id`` order (the
+    GTFS importer writes them so). Every direction whose line passes within ``on_route_m`` of the
+    site is measured, with the stops of that direction lying within ``on_route_m`` of its line:
+    the other direction's stops across the road are not neighbours along this one.
+    """
+    if not route_ids:
+        return []
+    rows = execute_built(
+        session,
+        spacing_statement(backend_of(session)),
+        {**site_values(site, SPACING_SEARCH_M, srid), "route_ids": route_ids},
+    ).all()
     directions = _directions_by_route(session, route_ids)
     return [
         spacing
@@ -245,12 +325,17 @@ def stop_spacing(
     ]
 
 
-def _directions_by_route(session: Session, route_ids: list[int]) -> dict[int, list[int]]:
-    rows = session.execute(
+@lru_cache(maxsize=1)
+def _directions_statement() -> Select:
+    return (
         select(RouteStop.route_id, RouteStop.direction_id)
-        .where(RouteStop.route_id.in_(route_ids))
+        .where(RouteStop.route_id.in_(bindparam("route_ids", expanding=True)))
         .distinct()
     )
+
+
+def _directions_by_route(session: Session, route_ids: list[int]) -> dict[int, list[int]]:
+    rows = execute_built(session, _directions_statement(), {"route_ids": route_ids})
     directions: dict[int, list[int]] = {}
     for route_id, direction_id in rows:
         directions.setdefault(route_id, []).append(direction_id)

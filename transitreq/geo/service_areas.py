@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-from shapely.geometry import Point
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from functools import lru_cache
 
-from transitreq.backends import backend_of
-from transitreq.geo.metric import BoundingBox, point_literal
+from shapely.geometry import Point
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, defer
+
+from transitreq.backends import Backend, backend_of
+from transitreq.geo.bound_site import bound_box, bound_site, site_values
+from transitreq.geo.metric import BoundingBox
 from transitreq.models import ServiceArea
+
+
+@lru_cache(maxsize=4)
+def area_containing_statement(backend: Backend) -> Select:
+    # The boundary is read only if a caller asks for it: a city's is hundreds of kilobytes.
+    return (
+        select(ServiceArea)
+        .options(defer(ServiceArea.boundary))
+        .where(backend.in_box(ServiceArea.boundary, bound_box()))
+        .where(backend.intersects(ServiceArea.boundary, bound_site()))
+        .order_by(ServiceArea.id)
+        .limit(1)
+    )
 
 
 def area_containing(session: Session, point: Point) -> ServiceArea | None:
     """The service area that covers ``point`` (boundary included), or None."""
-    backend = backend_of(session)
-    point_box = BoundingBox(point.x, point.y, point.x, point.y)
-    statement = (
-        select(ServiceArea)
-        .where(backend.in_box(ServiceArea.boundary, point_box))
-        .where(backend.intersects(ServiceArea.boundary, point_literal(point.x, point.y)))
-        .order_by(ServiceArea.id)
-        .limit(1)
-    )
-    return session.scalars(statement).first()
+    statement = area_containing_statement(backend_of(session))
+    return session.scalars(statement, site_values(point, 0.0)).first()
 
 
 def any_service_area(session: Session) -> bool:

@@ -23,7 +23,6 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
-    String,
     bindparam,
     case,
     cast,
@@ -35,10 +34,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from transitreq.backends import Backend, backend_of
+from transitreq.db import execute_built
+from transitreq.geo.bound_site import bound_box, bound_circle_metric, bound_srid, site_values
 from transitreq.geo.coverage_refresh import settings_key
-from transitreq.geo.metric import BoundingBox, box_around
 from transitreq.geo.modes import ModeRules
-from transitreq.geo.sql import CIRCLE_QUADRANT_SEGMENTS
 from transitreq.models import (
     BEYOND,
     POINTS,
@@ -63,35 +62,8 @@ class StoredCatchment:
     served_by: list[tuple[str, float]]
 
 
-def _box_parameters() -> BoundingBox:
-    return BoundingBox(
-        bindparam("min_lon", type_=Float),
-        bindparam("min_lat", type_=Float),
-        bindparam("max_lon", type_=Float),
-        bindparam("max_lat", type_=Float),
-    )
-
-
-def _circle_metric():
-    """The catchment circle in the metric CRS, from the bound site, SRID and radius."""
-    site = func.ST_GeomFromText(bindparam("site_wkt", type_=String), WGS84_SRID)
-    srid = cast(bindparam("srid", type_=Integer), Integer)
-    radius = cast(bindparam("radius_m", type_=Float), Float)
-    return func.ST_Buffer(func.ST_Transform(site, srid), radius, CIRCLE_QUADRANT_SEGMENTS)
-
-
 def _parameters(dataset_id: int, site: Point, radius_m: float, srid: int) -> dict:
-    box = box_around(site.x, site.y, radius_m)
-    return {
-        "dataset_id": dataset_id,
-        "site_wkt": f"POINT({site.x!r} {site.y!r})",
-        "srid": srid,
-        "radius_m": float(radius_m),
-        "min_lon": box.min_lon,
-        "min_lat": box.min_lat,
-        "max_lon": box.max_lon,
-        "max_lat": box.max_lat,
-    }
+    return {"dataset_id": dataset_id, **site_values(site, radius_m, srid)}
 
 
 def _rules_key(rules: ModeRules) -> tuple:
@@ -115,7 +87,7 @@ def _points_statement(backend: Backend, radius_m: float, rules_key: tuple) -> Se
     catchment_m, _ = rules_key
     reach = dict(catchment_m)
     people = PopulationUnit.population
-    circle_wgs84 = select(func.ST_Transform(_circle_metric(), WGS84_SRID)).scalar_subquery()
+    circle_wgs84 = select(func.ST_Transform(bound_circle_metric(), WGS84_SRID)).scalar_subquery()
     served = [_served_anywhere(radius_m, catchment_m)]
     served += [
         nearest_stop_column(mode) <= max(float(radius_m), float(reach.get(mode, 0)))
@@ -129,7 +101,7 @@ def _points_statement(backend: Backend, radius_m: float, rules_key: tuple) -> Se
         ),
     ).where(
         PopulationUnit.dataset_id == bindparam("dataset_id", type_=Integer),
-        backend.in_box(PopulationUnit.geom, _box_parameters()),
+        backend.in_box(PopulationUnit.geom, bound_box()),
         backend.intersects(PopulationUnit.geom, circle_wgs84),
     )
 
@@ -137,8 +109,8 @@ def _points_statement(backend: Backend, radius_m: float, rules_key: tuple) -> Se
 @lru_cache(maxsize=16)
 def _polygon_population_statement(backend: Backend) -> Select:
     """People inside the circle, each polygon by the share of its area inside."""
-    circle = select(_circle_metric()).scalar_subquery()
-    srid = cast(bindparam("srid", type_=Integer), Integer)
+    circle = select(bound_circle_metric()).scalar_subquery()
+    srid = bound_srid()
     candidates = (
         select(
             PopulationUnit.population.label("population"),
@@ -146,7 +118,7 @@ def _polygon_population_statement(backend: Backend) -> Select:
         )
         .where(
             PopulationUnit.dataset_id == bindparam("dataset_id", type_=Integer),
-            backend.in_box(PopulationUnit.geom, _box_parameters()),
+            backend.in_box(PopulationUnit.geom, bound_box()),
         )
         .subquery()
     )
@@ -161,8 +133,8 @@ def _polygon_population_statement(backend: Backend) -> Select:
 @lru_cache(maxsize=16)
 def _polygon_parts_statement(backend: Backend) -> Select:
     """Per stored part kind and mode: the people of those parts inside the circle."""
-    circle = select(_circle_metric()).scalar_subquery()
-    srid = cast(bindparam("srid", type_=Integer), Integer)
+    circle = select(bound_circle_metric()).scalar_subquery()
+    srid = bound_srid()
     part = CoveragePart
     inside_m2 = cast(
         func.ST_Area(func.ST_Intersection(func.ST_Transform(part.geom, srid), circle)), Float
@@ -172,7 +144,7 @@ def _polygon_parts_statement(backend: Backend) -> Select:
         .where(
             part.dataset_id == bindparam("dataset_id", type_=Integer),
             part.radius_m == bindparam("radius_key", type_=Integer),
-            backend.in_box(part.geom, _box_parameters()),
+            backend.in_box(part.geom, bound_box()),
         )
         .group_by(part.kind, part.mode)
     )
@@ -182,7 +154,7 @@ def _points_catchment(
     session: Session, dataset: PopulationDataset, parameters: dict, radius_m: float, rules
 ) -> StoredCatchment:
     statement = _points_statement(backend_of(session), float(radius_m), _rules_key(rules))
-    population, served, *by_mode = session.execute(statement, parameters).one()
+    population, served, *by_mode = execute_built(session, statement, parameters).one()
     population, served = float(population or 0.0), float(served or 0.0)
     served_by = [
         (mode, float(people))
@@ -196,11 +168,13 @@ def _polygons_catchment(
     session: Session, dataset: PopulationDataset, parameters: dict, radius_m: int
 ) -> StoredCatchment:
     backend = backend_of(session)
-    population = float(session.scalar(_polygon_population_statement(backend), parameters) or 0.0)
+    population = float(
+        execute_built(session, _polygon_population_statement(backend), parameters).scalar() or 0.0
+    )
     sums = {
         (kind, mode): float(people or 0.0)
-        for kind, mode, people in session.execute(
-            _polygon_parts_statement(backend), {**parameters, "radius_key": int(radius_m)}
+        for kind, mode, people in execute_built(
+            session, _polygon_parts_statement(backend), {**parameters, "radius_key": int(radius_m)}
         )
     }
     newly = min(sums.get((BEYOND, ""), 0.0), population)

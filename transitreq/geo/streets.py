@@ -3,12 +3,15 @@ box, found through the spatial index."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from shapely.geometry import Point
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from transitreq.backends import backend_of
+from transitreq.geo.bound_site import bound_box
 from transitreq.geo.coverage import grown
 from transitreq.geo.linking import MAX_LINK_M, Edges, linking_srid
 from transitreq.geo.metric import BoundingBox, box_around
@@ -41,20 +44,30 @@ def covering_network(session: Session, site: Point) -> StreetNetwork | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _networks_meeting_statement() -> Select:
+    box = bound_box()
+    return (
+        select(StreetNetwork)
+        .where(
+            StreetNetwork.min_lon <= box.max_lon,
+            StreetNetwork.max_lon >= box.min_lon,
+            StreetNetwork.min_lat <= box.max_lat,
+            StreetNetwork.max_lat >= box.min_lat,
+        )
+        .order_by(StreetNetwork.imported_at.desc(), StreetNetwork.id.desc())
+    )
+
+
 def networks_meeting(session: Session, box: BoundingBox) -> list[StreetNetwork]:
     """Every network whose extent meets ``box``, the latest imported first."""
-    return list(
-        session.scalars(
-            select(StreetNetwork)
-            .where(
-                StreetNetwork.min_lon <= box.max_lon,
-                StreetNetwork.max_lon >= box.min_lon,
-                StreetNetwork.min_lat <= box.max_lat,
-                StreetNetwork.max_lat >= box.min_lat,
-            )
-            .order_by(StreetNetwork.imported_at.desc(), StreetNetwork.id.desc())
-        )
-    )
+    values = {
+        "min_lon": box.min_lon,
+        "min_lat": box.min_lat,
+        "max_lon": box.max_lon,
+        "max_lat": box.max_lat,
+    }
+    return list(session.scalars(_networks_meeting_statement(), values))
 
 
 def edges_statement(

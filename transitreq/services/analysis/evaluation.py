@@ -14,9 +14,11 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from transitreq.backends import backend_of
 from transitreq.errors import ValidationFailed
+from transitreq.geo.bound_site import site_values
 from transitreq.geo.catchment import (
-    datasets_with_units_near,
+    latest_dataset_near_statement,
     modes_near,
     population_already_served,
     population_within,
@@ -162,8 +164,8 @@ def current_population_dataset(
         PopulationDataset.imported_at.desc(), PopulationDataset.id.desc()
     )
     if site is not None:
-        covering = datasets_with_units_near(session, site, radius_m)
-        dataset = session.scalars(latest_first.where(PopulationDataset.id.in_(covering))).first()
+        covering = latest_dataset_near_statement(backend_of(session))
+        dataset = session.scalars(covering, site_values(site, radius_m)).first()
         if dataset is not None:
             return dataset
     return session.scalars(latest_first).first()
@@ -262,12 +264,13 @@ def _score(
     settings: EvaluationSettings,
     srid: int,
     dataset: PopulationDataset | None,
+    network: StreetNetwork | None,
     catchments: list[Catchment],
     passing: list[PassingRoute],
     spacing: list[StopSpacing],
     demand: Demand,
 ) -> Score:
-    scored = _scored_catchment(session, site, settings, srid, dataset, catchments)
+    scored = _scored_catchment(session, site, settings, srid, dataset, network, catchments)
     return score_site(
         settings.weights,
         scored.newly_served,
@@ -285,12 +288,13 @@ def _scored_catchment(
     settings: EvaluationSettings,
     srid: int,
     dataset: PopulationDataset | None,
+    network: StreetNetwork | None,
     catchments: list[Catchment],
 ) -> Catchment:
-    """The catchment at the score's radius: walking when a street network covers the site,
-    else straight-line; measured now when the evaluation did not already."""
+    """The catchment at the score's radius: walking when ``network`` (the street network
+    covering the site) is there, else straight-line; measured now when the evaluation did not
+    already."""
     radius_m = settings.score_radius_m
-    network = covering_network(session, site)
     measure = WALK if network is not None else STRAIGHT_LINE
     found = next(
         (item for item in catchments if (item.radius_m, item.measure) == (radius_m, measure)),
@@ -351,7 +355,8 @@ def site_score(session: Session, site: Point, settings: EvaluationSettings) -> S
         session, site, srid, [route.route_id for route in passing], settings.pass_by_m
     )
     demand = _demand(session, site, settings.demand_radius_m)
-    return _score(session, site, settings, srid, dataset, [], passing, spacing, demand)
+    network = covering_network(session, site)
+    return _score(session, site, settings, srid, dataset, network, [], passing, spacing, demand)
 
 
 def evaluate_site(
@@ -384,7 +389,9 @@ def evaluate_site(
         session, site, srid, [route.route_id for route in passing], settings.pass_by_m
     )
     demand = _demand(session, site, settings.demand_radius_m)
-    score = _score(session, site, settings, srid, dataset, catchments, passing, spacing, demand)
+    score = _score(
+        session, site, settings, srid, dataset, network, catchments, passing, spacing, demand
+    )
     return SiteEvaluation(
         lat=site.y,
         lon=site.x,
