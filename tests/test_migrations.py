@@ -345,3 +345,57 @@ def test_import_notices_stored_as_english_sentences_become_keys_and_come_back(em
         stored = connection.execute(text("SELECT report FROM dataset_imports")).scalar()
     examples = (json.loads(stored) if isinstance(stored, str) else stored)[0]["examples"]
     assert [example["message"] for example in examples] == messages
+
+
+def test_supporter_counts_are_filled_for_existing_requests_and_kept_until_going_back(
+    empty_engine,
+):
+    """0023 counts the supports each request already has, then its triggers keep the count;
+    going back to 0022 drops the column and the triggers, and supports can still be added."""
+    migrate.upgrade(empty_engine, "0022")
+    point = "ST_GeomFromText('POINT(24.94 60.17)', 4326)"
+    if empty_engine.dialect.name == "sqlite":
+        point = "GeomFromText('POINT(24.94 60.17)', 4326)"
+    with empty_engine.begin() as connection:
+        for title in ("Backed", "Alone"):
+            connection.execute(
+                text(
+                    "INSERT INTO stop_requests (title, description, landmark, served_groups,"
+                    " media_urls, location, status, notify_progress, is_demo, created_at,"
+                    f" updated_at, version) VALUES (:title, '', '', '[]', '[]', {point},"
+                    " 'submitted', false, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"
+                ),
+                {"title": title},
+            )
+        for contact in ("a@example.org", "b@example.org", "c@example.org"):
+            connection.execute(
+                text(
+                    "INSERT INTO supports (request_id, contact, notify_progress, created_at)"
+                    " SELECT id, :contact, false, CURRENT_TIMESTAMP FROM stop_requests"
+                    " WHERE title = 'Backed'"
+                ),
+                {"contact": contact},
+            )
+    migrate.upgrade(empty_engine)
+    counts = "SELECT title, supporter_count FROM stop_requests ORDER BY title"
+    with empty_engine.begin() as connection:
+        assert connection.execute(text(counts)).all() == [("Alone", 0), ("Backed", 3)]
+        connection.execute(
+            text(
+                "INSERT INTO supports (request_id, contact, notify_progress, created_at)"
+                " SELECT id, 'd@example.org', false, CURRENT_TIMESTAMP FROM stop_requests"
+                " WHERE title = 'Alone'"
+            )
+        )
+        assert connection.execute(text(counts)).all() == [("Alone", 1), ("Backed", 3)]
+    migrate.downgrade(empty_engine, "0022")
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO supports (request_id, contact, notify_progress, created_at)"
+                " SELECT id, 'e@example.org', false, CURRENT_TIMESTAMP FROM stop_requests"
+                " WHERE title = 'Alone'"
+            )
+        )
+        columns = {column["name"] for column in inspect(connection).get_columns("stop_requests")}
+    assert "supporter_count" not in columns

@@ -6,6 +6,7 @@ load SpatiaLite; ``sqlean.py`` bundles a SQLite build that can, behind the same 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -56,8 +57,7 @@ def _preparer(extra_srids: tuple[int, ...]):
 
     ``InitSpatialMetaData`` runs once per database file, in WGS84 mode: it registers SRID 4326
     and the UTM zones our metric calculations project into, without the slow full EPSG import;
-    a zone it misses, and a configured metric CRS outside that set, are added from SpatiaLite's
-    own EPSG table.
+    a zone it misses, and a configured metric CRS outside that set, are added from PROJ.
     """
 
     def prepare(dbapi_connection, _record) -> None:
@@ -72,22 +72,28 @@ def _preparer(extra_srids: tuple[int, ...]):
             cursor.execute("SELECT InitSpatialMetaData(1, 'WGS84')")
         known = {row[0] for row in cursor.execute("SELECT srid FROM spatial_ref_sys")}
         for srid in sorted(set(_UTM_ZONES + extra_srids) - known):
-            if not cursor.execute("SELECT InsertEpsgSrid(?)", (srid,)).fetchone()[0]:
-                _insert_from_proj(cursor, srid)
+            _insert_from_proj(cursor, srid)
         cursor.close()
 
     return prepare
 
 
 def _insert_from_proj(cursor, srid: int) -> None:
-    """Register an EPSG code SpatiaLite's own table lacks (zone 60 south is missing from it in
-    SpatiaLite 5.0) from PROJ's database, which ``ST_Transform`` uses anyway."""
+    """Register an EPSG code from PROJ's database, which ``ST_Transform`` uses anyway.
+
+    Not through SpatiaLite's ``InsertEpsgSrid``: its own table lacks some codes (zone 60 south
+    is missing from it in SpatiaLite 5.0).
+    """
     crs = pyproj.CRS.from_epsg(srid)
+    with warnings.catch_warnings():
+        # PROJ strings cannot say everything WKT does; srtext below holds the full definition.
+        warnings.simplefilter("ignore", UserWarning)
+        proj4 = crs.to_proj4()
     cursor.execute(
         "INSERT INTO spatial_ref_sys"
         " (srid, auth_name, auth_srid, ref_sys_name, proj4text, srtext)"
         " VALUES (?, 'epsg', ?, ?, ?, ?)",
-        (srid, srid, crs.name, crs.to_proj4(), crs.to_wkt(pyproj.enums.WktVersion.WKT1_GDAL)),
+        (srid, srid, crs.name, proj4, crs.to_wkt(pyproj.enums.WktVersion.WKT1_GDAL)),
     )
 
 

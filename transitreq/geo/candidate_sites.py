@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from transitreq.backends import backend_of
 from transitreq.geo.metric import BoundingBox
+from transitreq.geo.metric_crs import transformer
 from transitreq.geo.modes import ModeRules
 from transitreq.models import Route, RouteStop, Stop
 from transitreq.models.transit import display_name, transit_mode
@@ -71,7 +72,7 @@ def route_lines(
     Lines pair with directions in ascending ``direction_id`` order when their counts agree (as
     the GTFS importer writes them); otherwise every stop of the route counts on every line.
     """
-    to_metric = Transformer.from_crs("EPSG:4326", f"EPSG:{srid}", always_xy=True)
+    to_metric = transformer(4326, srid)
     statement = select(
         Route.id,
         Route.short_name,
@@ -207,7 +208,7 @@ def candidate_sites(
 ) -> CandidateSites:
     """Candidates every ``step_m`` along the lines (inside ``within``, a WGS 84 polygon, when
     given), none closer than ``min_spacing_m`` along a line to that line's stops."""
-    to_wgs84 = Transformer.from_crs(f"EPSG:{srid}", "EPSG:4326", always_xy=True)
+    to_wgs84 = transformer(srid, 4326)
     xs, ys, owner = [], [], []
     for number, line in enumerate(lines):
         coords = points_along(line.line, step_m)
@@ -320,7 +321,7 @@ def _empty() -> CandidateSites:
 def with_site(candidates: CandidateSites, lon: float, lat: float, srid: int) -> CandidateSites:
     """The candidates and one more site last (a resident's pin, weighed the same way), on no
     route and in conflict with none."""
-    to_metric = Transformer.from_crs("EPSG:4326", f"EPSG:{srid}", always_xy=True)
+    to_metric = transformer(4326, srid)
     x, y = to_metric.transform(lon, lat)
     return CandidateSites(
         x=np.append(candidates.x, x),

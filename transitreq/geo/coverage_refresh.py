@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from transitreq.backends import backend_of
-from transitreq.geo.metric_crs import metric_srid
+from transitreq.geo.metric_crs import metric_srid, transformer
 from transitreq.geo.modes import ModeRules
 from transitreq.geo.sql import CIRCLE_QUADRANT_SEGMENTS
 from transitreq.models import (
@@ -120,10 +120,6 @@ def _read_units(session: Session, dataset: PopulationDataset):
     ids = np.array([row[0] for row in rows])
     shapes = shapely.from_wkb([bytes(row[1]) for row in rows])
     return ids, shapes, np.array([row[2] for row in rows], dtype=float)
-
-
-def _transformer(srid_from: int, srid_to: int) -> Transformer:
-    return Transformer.from_crs(f"EPSG:{srid_from}", f"EPSG:{srid_to}", always_xy=True)
 
 
 def _reprojected(shapes: np.ndarray, transformer: Transformer) -> np.ndarray:
@@ -305,13 +301,13 @@ def refresh_dataset(
     transaction commits it."""
     ids, shapes, people = _read_units(session, dataset)
     srid = _dataset_srid(shapes, configured_srid)
-    stops = _read_stops(session, _transformer(WGS84_SRID, srid))
-    shapes_m = _reprojected(shapes, _transformer(WGS84_SRID, srid))
+    stops = _read_stops(session, transformer(WGS84_SRID, srid))
+    shapes_m = _reprojected(shapes, transformer(WGS84_SRID, srid))
     _write_distances(session, ids, _distances(shapes_m, stops, rules))
     session.execute(delete(CoveragePart).where(CoveragePart.dataset_id == dataset.id))
     if dataset.geometry_kind != POINTS:
         rows = _polygon_parts(
-            dataset, ids, shapes_m, people, stops, rules, radii_m, _transformer(srid, WGS84_SRID)
+            dataset, ids, shapes_m, people, stops, rules, radii_m, transformer(srid, WGS84_SRID)
         )
         for start in range(0, len(rows), _WRITE_BATCH):
             session.execute(insert(CoveragePart), rows[start : start + _WRITE_BATCH])

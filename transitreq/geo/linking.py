@@ -18,13 +18,12 @@ Equidistant edges are told apart by their id, so every caller picks the same one
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import shapely
 from pyproj import Geod, Transformer
 
-from transitreq.geo.metric_crs import utm_srid
+from transitreq.geo.metric_crs import transformer, utm_srid
 
 # Beyond this distance from every walkable edge a point is not reachable on foot.
 MAX_LINK_M = 100.0
@@ -71,12 +70,6 @@ class Links:
     @property
     def linked(self) -> np.ndarray:
         return self.edge >= 0
-
-
-@lru_cache(maxsize=32)
-def transformer(source_srid: int, target_srid: int) -> Transformer:
-    """A lon/lat-ordered transformer, made once per pair: making one costs milliseconds."""
-    return Transformer.from_crs(source_srid, target_srid, always_xy=True)
 
 
 def linking_srid(lon: float, lat: float) -> int:

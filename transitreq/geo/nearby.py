@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from transitreq.backends import Backend, backend_of
 from transitreq.db import execute_built
 from transitreq.geo.bound_site import bound_box, bound_radius_m, bound_site, site_values
-from transitreq.models import RequestStatus, StopRequest, Support
+from transitreq.models import RequestStatus, StopRequest
 
 
 @lru_cache(maxsize=4)
@@ -63,14 +63,8 @@ def requests_within(
 @lru_cache(maxsize=4)
 def demand_statement(backend: Backend) -> Select:
     distance_m = backend.geodesic_distance_m(StopRequest.location, bound_site())
-    supporters = (
-        select(func.count(Support.id))
-        .where(Support.request_id == StopRequest.id)
-        .correlate(StopRequest)
-        .scalar_subquery()
-    )
     near = (
-        select(StopRequest.id.label("id"), supporters.label("supporters"))
+        select(StopRequest.id.label("id"), StopRequest.supporter_count.label("supporters"))
         .where(backend.in_box(StopRequest.location, bound_box()))
         .where(StopRequest.status.in_(bindparam("statuses", expanding=True)))
         .where(distance_m <= bound_radius_m())

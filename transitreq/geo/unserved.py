@@ -20,13 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 from scipy.spatial import cKDTree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from transitreq.backends import backend_of
 from transitreq.geo.metric import BoundingBox
+from transitreq.geo.metric_crs import transformer
 from transitreq.geo.modes import ModeRules
 from transitreq.geo.sql import CIRCLE_QUADRANT_SEGMENTS
 from transitreq.models import POINTS, PopulationDataset, PopulationUnit, Stop, StopMode
@@ -54,10 +54,6 @@ class ExistingStops:
     reach_m: np.ndarray
 
 
-def _transformer(srid: int) -> Transformer:
-    return Transformer.from_crs("EPSG:4326", f"EPSG:{srid}", always_xy=True)
-
-
 def existing_stops(
     session: Session, box: BoundingBox, radius_m: float, srid: int, rules: ModeRules
 ) -> ExistingStops:
@@ -77,7 +73,7 @@ def existing_stops(
         return ExistingStops(np.array([]), np.array([]), np.array([]))
     ids = sorted(where)
     lon, lat = np.array([where[i] for i in ids]).T
-    x, y = _transformer(srid).transform(lon, lat)
+    x, y = transformer(4326, srid).transform(lon, lat)
     return ExistingStops(np.asarray(x), np.asarray(y), np.array([reach[i] for i in ids]))
 
 
@@ -122,7 +118,7 @@ def unserved_people(
     """The dataset's people in ``box`` whom no stop in ``stops`` serves at ``radius_m``."""
     backend = backend_of(session)
     in_box = (PopulationUnit.dataset_id == dataset.id) & backend.in_box(PopulationUnit.geom, box)
-    to_metric = _transformer(srid)
+    to_metric = transformer(4326, srid)
     if dataset.geometry_kind == POINTS:
         result = session.connection().execute(
             select(

@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from transitreq.geo.linking import transformer
+from transitreq.geo.metric_crs import transformer
 from transitreq.geo.walk_catchment import WalkingScene
 
 # How far either side of a reachable street the area is drawn: about the depth of the plots

@@ -17,10 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
-    select,
 )
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from transitreq.models.base import WGS84_SRID, Base, UtcDateTime, enum_column, utc_now
 from transitreq.models.projects import InfoQuestion, StopProject
@@ -93,6 +91,11 @@ class StopRequest(Base):
     # What ``score`` was computed under (a fingerprint of the evaluation settings); NULL or a
     # "due-…" mark once a filing, a support nearby or an import made it stale.
     score_basis: Mapped[str | None] = mapped_column(String(40))
+    # How many people back the request besides its reporter: kept by the database's triggers on
+    # ``supports`` (migration 0023), never written by the app, so the queue sorts and shows it
+    # without counting supports per request. A request loaded before a support was added holds
+    # the old count until refreshed.
+    supporter_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     # Optimistic locking: a decision based on a stale read fails instead of overwriting.
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     # The stop project an approval linked this request to, and the request a merge sent it to.
@@ -153,15 +156,6 @@ def parse_reference(text: str | None) -> tuple[int, int] | None:
     around), or None when it is not one; ``format_reference`` writes it back in full."""
     match = _REFERENCE.match(text or "")
     return (int(match["year"]), int(match["number"])) if match else None
-
-
-StopRequest.supporter_count = column_property(
-    select(func.count(Support.id))
-    .where(Support.request_id == StopRequest.id)
-    .correlate_except(Support)
-    .scalar_subquery(),
-    deferred=False,
-)
 
 
 class EventKind(enum.StrEnum):

@@ -39,7 +39,6 @@ from transitreq.models import (
     RequestStatus,
     ServiceArea,
     StopRequest,
-    Support,
     User,
     format_reference,
     parse_reference,
@@ -191,13 +190,7 @@ def check_query(query: QueueQuery) -> None:
 
 
 def _supporters():
-    return (
-        select(func.count(Support.id))
-        .where(Support.request_id == StopRequest.id)
-        .correlate(StopRequest)
-        .scalar_subquery()
-        .label("supporters")
-    )
+    return StopRequest.supporter_count.label("supporters")
 
 
 def _text_condition(text: str) -> ColumnElement[bool]:

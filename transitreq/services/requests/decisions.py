@@ -213,6 +213,8 @@ def _carry_supporters(session: Session, source: StopRequest, target: StopRequest
                 )
             )
             added += 1
+    # The database counts them (migration 0023): read the target's count afresh when next asked.
+    session.expire(target, ["supporter_count"])
     return added
 
 
