@@ -48,8 +48,14 @@ def test_a_support_marks_due_the_requests_whose_demand_it_raises(session):
     ids = (near.id, beside.id, far.id)
     assert score_due(session) == 3
     assert due_count(session) == 0
+    changed_at = dict(session.execute(select(StopRequest.id, StopRequest.updated_at)).all())
     support_request(session, near.reference, "fan@example.org")
     assert due_count(session) == 2
+    # Being marked due is not a change to the request a resident or planner would see.
+    assert (
+        session.scalar(select(StopRequest.updated_at).where(StopRequest.id == beside.id))
+        == (changed_at[beside.id])
+    )
     assert score_due(session) == 2
     settings = settings_of(session).evaluation
     for request_id, point in zip(

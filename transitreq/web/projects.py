@@ -102,9 +102,11 @@ def advance_on_first_view() -> None:
     """The first page (or API answer) after a first day of service puts the stop in service
     before anything is read, so nobody sees it planned on the day it opened, cron or not.
 
-    A database that cannot answer is left to the view, whose error page says so.
+    Only reads (GET, HEAD) look: a resident's filing or support reads no project, and a form
+    sent is answered by a redirect that does. A database that cannot answer is left to the
+    view, whose error page says so.
     """
-    if request.endpoint in (None, "static"):
+    if request.endpoint in (None, "static") or request.method not in ("GET", "HEAD"):
         return
     session = db_session()
     try:

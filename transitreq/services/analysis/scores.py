@@ -26,13 +26,15 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 from shapely.geometry import Point
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import String, Update, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from transitreq.backends import backend_of
-from transitreq.geo.metric import box_around, point_literal
+from transitreq.backends import Backend, backend_of
+from transitreq.db import execute_built
+from transitreq.geo.bound_site import bound_box, bound_radius_m, bound_site, site_values
 from transitreq.geo.request_filters import request_lon_lat
 from transitreq.i18n import _
 from transitreq.models import StopRequest
@@ -64,21 +66,30 @@ def _is_due(basis: str):
     )
 
 
-def mark_due_near(session: Session, point: Point) -> None:
-    """A request was filed or supported at ``point``: every request awaiting a decision within
-    the demand radius (its own included) now counts one more resident asking."""
-    backend = backend_of(session)
-    radius_m = settings_of(session).evaluation.demand_radius_m
-    distance_m = backend.geodesic_distance_m(StopRequest.location, point_literal(point.x, point.y))
+@lru_cache(maxsize=4)
+def _mark_due_near_statement(backend: Backend) -> Update:
+    distance_m = backend.geodesic_distance_m(StopRequest.location, bound_site())
     near = (
         select(StopRequest.id)
-        .where(backend.in_box(StopRequest.location, box_around(point.x, point.y, radius_m)))
+        .where(backend.in_box(StopRequest.location, bound_box()))
         .where(StopRequest.status.in_(AWAITING_DECISION))
-        .where(distance_m <= radius_m)
+        .where(distance_m <= bound_radius_m())
     )
-    ids = list(session.scalars(near))
-    if ids:
-        session.execute(update(_TABLE).where(_TABLE.c.id.in_(ids)).values(score_basis=_due_mark()))
+    # Only the mark: not ``updated_at``, which says when the request itself last changed.
+    return (
+        update(_TABLE)
+        .where(_TABLE.c.id.in_(near.scalar_subquery()))
+        .values(score_basis=bindparam("mark", type_=String), updated_at=_TABLE.c.updated_at)
+    )
+
+
+def mark_due_near(session: Session, point: Point) -> None:
+    """A request was filed or supported at ``point``: every request awaiting a decision within
+    the demand radius (its own included) now counts one more resident asking. One statement,
+    built once: it runs on every filing and support."""
+    radius_m = settings_of(session).evaluation.demand_radius_m
+    values = {**site_values(point, radius_m), "mark": _due_mark()}
+    execute_built(session, _mark_due_near_statement(backend_of(session)), values)
 
 
 def mark_all_due(session: Session) -> int:
