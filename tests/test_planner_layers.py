@@ -16,7 +16,7 @@ from tests.helsinki import GRID, POINTS, SETTINGS_AND_STATIONS, station_reach_m
 from tests.reference_data import UTM_35N, grid_extent, to_utm
 from transitreq.config import default_settings
 from transitreq.geo import coverage
-from transitreq.geo.metric import BoundingBox
+from transitreq.geo.metric import BoundingBox, box_around
 from transitreq.services.analysis.layers import coverage_gap_layer, population_layer
 from transitreq.services.analysis.queue import QueueQuery, queue_statement
 
@@ -141,6 +141,34 @@ def test_queue_query_uses_the_spatial_index(helsinki_session):
     view = BOXES[0]
     statement = queue_statement(helsinki_session, QueueQuery(box=view))
     assert_uses_spatial_index(helsinki_session, statement, "idx_stop_requests_location")
+
+
+def _plan(session, statement) -> str:
+    dialect = session.get_bind().dialect
+    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    explain = "EXPLAIN" if dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
+    return "\n".join(str(row[-1]) for row in session.execute(text(f"{explain} {sql}")))
+
+
+def test_a_city_wide_view_is_not_asked_of_spatialites_index(session):
+    """SQLite hands back an R*Tree's row ids one by one: for a view holding most of the city it
+    scans coordinates instead. PostgreSQL's planner chooses by itself, so it is always offered
+    the index; a street's view goes through the index on both."""
+    city = box(24.90, 60.15, 24.98, 60.19)
+    add_service_area(session, city, "City")
+    file_request(session, point=RAILWAY_SQUARE)
+    most_of_it = BoundingBox(24.905, 60.152, 24.979, 60.189)
+    street = box_around(RAILWAY_SQUARE.x, RAILWAY_SQUARE.y, 200)
+    wide = _plan(session, queue_statement(session, QueueQuery(box=most_of_it)))
+    narrow = _plan(session, queue_statement(session, QueueQuery(box=street)))
+    if session.get_bind().dialect.name == "postgresql":
+        assert "&&" in wide and "&&" in narrow
+    else:
+        assert "SpatialIndex" not in wide, wide
+        assert "SpatialIndex" in narrow, narrow
+    found = session.execute(queue_statement(session, QueueQuery(box=most_of_it))).all()
+    assert [row.id for row in found] == [session.scalar(text("SELECT max(id) FROM stop_requests"))]
+    session.rollback()
 
 
 def test_text_search_reads_the_trigram_indexes_on_postgis(helsinki_session):

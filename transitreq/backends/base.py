@@ -52,6 +52,14 @@ class Backend(ABC):
     ) -> ColumnElement[bool]:
         """True for rows whose geometry's bounding box meets ``box``, found through the index."""
 
+    def points_in_box(
+        self, point_column: InstrumentedAttribute[Any], box: BoundingBox, share: float
+    ) -> ColumnElement[bool]:
+        """True for rows whose point lies in ``box``, which holds about ``share`` (0 to 1) of
+        the table's points. PostgreSQL's planner weighs the index against a scan by itself,
+        from its statistics; SpatiaLite's does not (below)."""
+        return self.in_box(point_column, box)
+
     # --- spellings -------------------------------------------------------------------------
 
     @abstractmethod

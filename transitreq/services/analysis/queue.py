@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Select, and_, case, cast, false, func, or_, select
+from sqlalchemy import Integer, Select, case, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -229,14 +229,18 @@ def _place(session: Session, query: QueueQuery) -> list[ColumnElement[bool]]:
 
 
 def _in_box(session: Session, box: BoundingBox) -> ColumnElement[bool]:
-    """Requests in ``box``: through the spatial index for a part of the city; for a box around
-    all of it (the city-wide view), by the coordinates alone, as the index would hand back every
-    row one by one (SpatiaLite's index takes seconds for 50,000)."""
+    """Requests in ``box``, told how much of the city it covers (the share of the service
+    areas' extent), so that SpatiaLite scans coordinates for a city-wide view rather than ask its
+    index for nearly every row (``Backend.points_in_box``)."""
     extent = service_areas_extent(session)
-    if extent is not None and _overlap(box, extent) == extent:
-        lon, lat = func.ST_X(StopRequest.location), func.ST_Y(StopRequest.location)
-        return and_(lon.between(box.min_lon, box.max_lon), lat.between(box.min_lat, box.max_lat))
-    return backend_of(session).in_box(StopRequest.location, box)
+    overlap = _overlap(box, extent) if extent is not None else None
+    share = _area(overlap) / _area(extent) if overlap is not None and _area(extent) > 0 else 0.0
+    return backend_of(session).points_in_box(StopRequest.location, box, share)
+
+
+def _area(box: BoundingBox) -> float:
+    """In square degrees: only ever compared with another box's at the same latitudes."""
+    return (box.max_lon - box.min_lon) * (box.max_lat - box.min_lat)
 
 
 def _statuses(_session: Session, query: QueueQuery) -> list[ColumnElement[bool]]:
