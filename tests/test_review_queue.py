@@ -143,6 +143,34 @@ def test_filters_narrow_table_and_map_alike(client, planner, queue, params, keep
     assert body["total"] == len(expected)
 
 
+@pytest.mark.parametrize(
+    ("query", "wanted"),
+    [
+        ("50%", ["Half the street: 50% of us are over 70"]),
+        ("a_b", ["Platform a_b please"]),
+        ("c:\\", ["Path c:\\ in the title"]),
+        ("公交站", ["在医院门口设公交站"]),
+        ("HALF THE", ["Half the street: 50% of us are over 70"]),
+    ],
+)
+def test_text_search_takes_wildcards_literally_in_any_script(
+    client, planner, app_session, query, wanted
+):
+    add_service_area(app_session)
+    titles = [
+        "Half the street: 50% of us are over 70",
+        "Stop 50 metres on",
+        "Platform a_b please",
+        "Platform axb please",
+        "Path c:\\ in the title",
+        "在医院门口设公交站",
+    ]
+    for title in titles:
+        file_request(app_session, title=title)
+    app_session.commit()
+    assert [row["title"] for row in _get(client, q=query)["rows"]] == wanted
+
+
 def test_search_by_reference_finds_exactly_that_request(client, planner, queue):
     wanted = queue[3]
     assert _references(_get(client, q=wanted.reference.lower())) == [wanted.reference]

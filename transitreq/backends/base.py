@@ -97,5 +97,13 @@ class Backend(ABC):
         wildcards), found through an ordinary index on the column."""
 
     @abstractmethod
+    def contains_text(
+        self, text_column: InstrumentedAttribute[str], escaped: str
+    ) -> ColumnElement[bool]:
+        """True for rows whose text contains ``escaped`` (a LIKE pattern body, with ``%``,
+        ``_`` and ``\\`` escaped by a backslash), ignoring case as far as each database folds
+        it."""
+
+    @abstractmethod
     def floor_to_int(self, value: ColumnElement[float]) -> ColumnElement[int]:
         """``floor(value)`` as an integer, for values that are never negative."""

@@ -79,5 +79,11 @@ class PostGIS(Backend):
         before_next = text_column.op("~<~", is_comparison=True)(prefix + "\U0010ffff")
         return at_or_after & before_next
 
+    def contains_text(
+        self, text_column: InstrumentedAttribute[str], escaped: str
+    ) -> ColumnElement[bool]:
+        # ILIKE folds every alphabet, and the trigram indexes (migration 0024) answer it.
+        return text_column.ilike(f"%{escaped}%", escape="\\")
+
     def floor_to_int(self, value: ColumnElement[float]) -> ColumnElement[int]:
         return cast(func.floor(value), Integer)

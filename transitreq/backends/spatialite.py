@@ -176,6 +176,13 @@ class SpatiaLite(Backend):
         # answered by the plain index. No character sorts after U+10FFFF.
         return (text_column >= prefix) & (text_column < prefix + "\U0010ffff")
 
+    def contains_text(
+        self, text_column: InstrumentedAttribute[str], escaped: str
+    ) -> ColumnElement[bool]:
+        # SQLite's LIKE already ignores ASCII case, and its lower() folds nothing else, so the
+        # lower(…) LIKE lower(…) that ILIKE becomes here would only cost a call per row.
+        return text_column.like(f"%{escaped}%", escape="\\")
+
     def floor_to_int(self, value: ColumnElement[float]) -> ColumnElement[int]:
         # SQLite truncates towards zero when casting, which is floor for non-negative values.
         return cast(value, Integer)

@@ -29,7 +29,7 @@ from sqlalchemy import Integer, Select, case, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from transitreq.backends import backend_of
+from transitreq.backends import Backend, backend_of
 from transitreq.errors import ValidationFailed
 from transitreq.geo.metric import BoundingBox
 from transitreq.geo.request_filters import area_extent, districts_of, in_area_named, request_lon_lat
@@ -193,15 +193,14 @@ def _supporters():
     return StopRequest.supporter_count.label("supporters")
 
 
-def _text_condition(text: str) -> ColumnElement[bool]:
+def _text_condition(backend: Backend, text: str) -> ColumnElement[bool]:
     parsed = parse_reference(text)
     if parsed:
         return StopRequest.id == parsed[1]
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
     return or_(
         *(
-            column.ilike(pattern, escape="\\")
+            backend.contains_text(column, escaped)
             for column in (StopRequest.title, StopRequest.description, StopRequest.landmark)
         )
     )
@@ -256,8 +255,9 @@ def _score_range(_session: Session, query: QueueQuery) -> list[ColumnElement[boo
     return conditions
 
 
-def _text(_session: Session, query: QueueQuery) -> list[ColumnElement[bool]]:
-    return [_text_condition(query.text.strip())] if query.text.strip() else []
+def _text(session: Session, query: QueueQuery) -> list[ColumnElement[bool]]:
+    text = query.text.strip()
+    return [_text_condition(backend_of(session), text)] if text else []
 
 
 def _assigned(_session: Session, query: QueueQuery) -> list[ColumnElement[bool]]:
@@ -467,7 +467,12 @@ def review_queue(session: Session, query: QueueQuery) -> QueuePage:
     check_query(query)
     _score_missing(session, query)
     conditions = queue_conditions(session, query)
-    total = session.execute(select(func.count(StopRequest.id)).where(*conditions)).scalar_one()
+    span = query.box or (area_extent(session, query.district) if query.district else None)
+    span = span or service_areas_extent(session)
+    cell = cell_size_deg(query.zoom, span)
+    # The grid's counts add up to the total: one pass over the matches gives both.
+    clusters = _clusters(session, conditions, cell)
+    total = sum(cluster.count for cluster in clusters)
     rows = _with_scores(session, _page_rows(session, query, conditions))
     ids = [row.request_id for row in rows]
     districts = districts_of(session, ids)
@@ -478,10 +483,7 @@ def review_queue(session: Session, query: QueueQuery) -> QueuePage:
     ]
     if total <= MAX_MAP_POINTS:
         return QueuePage(query, total, rows, _points(session, conditions), [])
-    span = query.box or (area_extent(session, query.district) if query.district else None)
-    span = span or service_areas_extent(session)
-    cell = cell_size_deg(query.zoom, span)
-    return QueuePage(query, total, rows, [], _clusters(session, conditions, cell), cell[0])
+    return QueuePage(query, total, rows, [], clusters, cell[0])
 
 
 @dataclass(frozen=True)
