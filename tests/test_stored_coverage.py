@@ -24,6 +24,7 @@ from tests.factories import (
     add_service_area,
     approve_request,
     log_in,
+    offset,
     take_to_stage,
 )
 from tests.helsinki import GRID, POINTS, SETTINGS_AND_STATIONS
@@ -40,6 +41,7 @@ from transitreq.models import (
     PopulationDataset,
     PopulationUnit,
     Stop,
+    StopMode,
 )
 from transitreq.services.analysis.coverage import refresh_coverage, unserved_population_units
 from transitreq.services.analysis.evaluation import evaluate_site, stored_coverage_of
@@ -232,6 +234,33 @@ def test_a_project_going_into_service_refreshes_a_stale_store(session, planner):
 
     assert stored_coverage_of(session, _dataset(session, "points"), settings) is not None
     assert _state(session, "points").stop_count == 1
+
+
+@pytest.mark.parametrize("edit", ["moved", "removed", "new mode", "renamed"])
+def test_a_stop_edited_by_hand_makes_the_store_stale_unless_only_its_name_changed(session, edit):
+    """The stops' revision (migration 0025) is raised by the database itself, so an edit that
+    keeps the number of stops and the highest id (a stop moved, a mode added) is noticed too."""
+    import_population(session, POPULATION_POINTS, name="points", population_field="population")
+    session.add(Stop(feed="by-hand", gtfs_stop_id="x", name="Old", location=_wkb(RAILWAY_SQUARE)))
+    session.add(Stop(feed="by-hand", gtfs_stop_id="y", name="Last", location=_wkb(RAILWAY_SQUARE)))
+    session.commit()
+    refresh_coverage(session)
+    session.commit()
+    settings = default_settings().evaluation
+    dataset = _dataset(session, "points")
+    assert stored_coverage_of(session, dataset, settings) is not None
+    first = session.scalar(select(Stop).where(Stop.gtfs_stop_id == "x"))
+    if edit == "moved":
+        first.location = _wkb(offset(RAILWAY_SQUARE, 90, 400))
+    elif edit == "removed":
+        session.delete(first)
+    elif edit == "new mode":
+        session.add(StopMode(stop_id=first.id, mode="tram"))
+    else:
+        first.name = "New name"
+    session.commit()
+    fresh = stored_coverage_of(session, dataset, settings, quiet=True)
+    assert (fresh is not None) is (edit == "renamed")
 
 
 def test_flask_refresh_coverage_brings_a_stale_store_up_to_date(app, app_session):

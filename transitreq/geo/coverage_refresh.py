@@ -43,6 +43,7 @@ from transitreq.models import (
     StopMode,
     utc_now,
 )
+from transitreq.models.coverage import stop_revision
 from transitreq.models.population import STORED_MODES
 
 _WRITE_BATCH = 20_000
@@ -76,6 +77,11 @@ def settings_key(rules: ModeRules, radii_m: tuple[int, ...], configured_srid: in
         },
         sort_keys=True,
     )
+
+
+def current_stop_revision(session: Session) -> int:
+    """The stops' revision now (``models.coverage.stop_revision``), in this transaction."""
+    return int(session.scalar(select(stop_revision.c.revision).where(stop_revision.c.id == 1)))
 
 
 def stops_seen(session: Session) -> StopsSeen:
@@ -319,6 +325,7 @@ def refresh_dataset(
     state.extent = [float(value) for value in shapely.total_bounds(shapes)] if len(ids) else []
     state.stop_count = seen.count
     state.last_stop_id = seen.last_id
+    state.stops_revision = current_stop_revision(session)
     state.refreshed_at = utc_now()
     session.add(state)
     session.flush()

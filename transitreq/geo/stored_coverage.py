@@ -47,8 +47,8 @@ from transitreq.models import (
     CoverageState,
     PopulationDataset,
     PopulationUnit,
-    Stop,
 )
+from transitreq.models.coverage import stop_revision
 from transitreq.models.population import STORED_MODES, nearest_stop_column
 
 log = logging.getLogger(__name__)
@@ -207,11 +207,10 @@ def stored_catchment(
 
 @lru_cache(maxsize=4)
 def _state_statement() -> Select:
-    return select(
-        CoverageState,
-        select(func.count(Stop.id)).scalar_subquery(),
-        select(func.coalesce(func.max(Stop.id), 0)).scalar_subquery(),
-    ).where(CoverageState.dataset_id == bindparam("dataset_id", type_=Integer))
+    revision = select(stop_revision.c.revision).where(stop_revision.c.id == 1).scalar_subquery()
+    return select(CoverageState, revision).where(
+        CoverageState.dataset_id == bindparam("dataset_id", type_=Integer)
+    )
 
 
 def fresh_state(
@@ -228,7 +227,7 @@ def fresh_state(
     row = session.execute(_state_statement(), {"dataset_id": dataset.id}).first()
     if row is None:
         problem = "there is none"
-    elif (row[0].stop_count, row[0].last_stop_id) != (row[1], row[2]):
+    elif row[0].stops_revision != row[1]:
         problem = "it was computed for other stops"
     elif row[0].settings_key != settings_key(rules, radii_m, configured_srid):
         problem = "it was computed with other settings"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, column, table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from transitreq.models.base import WGS84_SRID, Base, UtcDateTime, utc_now
@@ -47,6 +47,12 @@ class CoveragePart(Base):
     area_m2: Mapped[float] = mapped_column(Float)
 
 
+# The stops' revision, raised by the database's triggers whenever a stop is added, removed or
+# moved, or the modes calling at one change (migration 0025). One row; not part of the models'
+# metadata, so nothing but those triggers writes it.
+stop_revision = table("stop_revision", column("id", Integer), column("revision", BigInteger))
+
+
 class CoverageState(Base):
     """What a dataset's stored coverage was computed from: the settings that shape it and the
     stops there were. A store whose settings or stops differ is stale and is not used."""
@@ -63,6 +69,9 @@ class CoverageState(Base):
     # The dataset's lon/lat box [min_lon, min_lat, max_lon, max_lat] (empty with no units):
     # the whole city's coverage gap is asked for this box.
     extent: Mapped[list[float]] = mapped_column(JSON, default=list)
+    # The stops there were, for people reading the record; freshness is the revision below.
     stop_count: Mapped[int] = mapped_column(Integer)
     last_stop_id: Mapped[int] = mapped_column(Integer)
+    # ``stop_revision`` when computed (None: before 0025, with other stops than at upgrade).
+    stops_revision: Mapped[int | None] = mapped_column(BigInteger)
     refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
