@@ -10,7 +10,7 @@ first to the last answer), median and p95 latency, and anything but 201. For the
 also how long after the last answer every request's score was computed by the web processes'
 score keepers (the work the answer no longer waits for).
 
-    git archive 5613e96 | (mkdir -p /tmp/filing-base && tar -x -C /tmp/filing-base)
+    git archive 783cbba | (mkdir -p /tmp/filing-base && tar -x -C /tmp/filing-base)
     .venv/bin/python bench/filing_load.py --baseline-tree /tmp/filing-base
     .venv/bin/python bench/filing_load.py --requests 500      # this tree only
 
