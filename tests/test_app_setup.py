@@ -158,6 +158,34 @@ def test_a_national_metric_crs_works_on_spatialite_too(tmp_path):
     assert 385_000 < x < 387_000 and 6_671_000 < y < 6_674_000
 
 
+def test_reference_systems_added_on_connect_outlast_a_rollback(tmp_path):
+    """UTM zone 60 south (missing from SpatiaLite's own table) and a configured national CRS are
+    registered by the connect hook; they stay after the pool rolls the first connection back,
+    for connections opened later without being asked for them."""
+    from transitreq.db import make_engine
+
+    url = f"sqlite:///{tmp_path}/nz.db"
+    first = make_engine(url, (3067,))
+    with first.connect() as connection:
+        connection.execute(text("SELECT 1"))  # read only: the pool rolls back on return
+    first.dispose()
+    later = make_engine(url)
+    with later.connect() as connection:
+        registered = connection.execute(
+            text("SELECT srid FROM spatial_ref_sys WHERE srid IN (3067, 32760) ORDER BY srid")
+        ).scalars()
+        assert list(registered) == [3067, 32760]
+        x, y = connection.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(MakePoint(174.7633,"
+                " -36.8485, 4326), 32760) AS p)"
+            )
+        ).one()
+    later.dispose()
+    # Auckland in zone 60 south: west of the zone's central meridian (177° E).
+    assert 200_000 < x < 500_000 and 5_900_000 < y < 6_000_000
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "message"),
     [

@@ -9,7 +9,7 @@ import threading
 
 from sqlalchemy import delete, func, insert, select, update
 
-from tests.factories import add_service_area, file_request
+from tests.factories import RAILWAY_SQUARE, add_service_area, file_request, offset
 from transitreq.db import make_sessionmaker
 from transitreq.models import StopRequest, Support
 from transitreq.services.requests.filing import support_request
@@ -70,10 +70,64 @@ def test_two_residents_supporting_at_once_are_both_counted(session, engine):
 
     racing = threading.Thread(target=second_resident)
     racing.start()
-    racing.join(timeout=0.5)  # blocked behind the first, on either backend
+    racing.join(timeout=0.5)
+    assert racing.is_alive()  # blocked behind the first, on either backend
     first.commit()
     first.close()
     racing.join(timeout=30)
     assert not racing.is_alive()
     session.expire_all()
     assert _stored_and_counted(session, filed) == (2, 2)
+
+
+def test_a_merge_carries_the_supporters_and_the_count_follows(session):
+    from tests.factories import add_user
+    from transitreq.services.requests.decisions import merge
+
+    add_service_area(session)
+    source = file_request(session, title="Duplicate", reporter_contact="mo@example.org")
+    target = file_request(session, title="Original")
+    support_request(session, source.reference, "ana@example.org")
+    support_request(session, target.reference, "bo@example.org")
+    planner = add_user(session, "planner")
+    merged = merge(session, source.reference, source.version, planner, target.reference)
+    # The answer the planner sees counts the supporters just carried over.
+    assert merged.supporter_count == _stored_and_counted(session, target)[0]
+    # The source's reporter and supporter now back the target, besides its own supporter.
+    assert _stored_and_counted(session, target) == (3, 3)
+    assert _stored_and_counted(session, source) == (1, 1)
+
+
+def test_residents_supporting_neighbouring_requests_at_once_all_count(session, engine):
+    """Each support locks the neighbours' rows (their scores become due) and its own request's
+    count. Eight residents backing four requests a few metres apart, each in another order,
+    all at once: every support is counted, none is lost to a deadlock."""
+    add_service_area(session)
+    requests = [
+        file_request(
+            session, title=f"Corner {number}", point=offset(RAILWAY_SQUARE, 90, 40 * number)
+        )
+        for number in range(4)
+    ]
+    session.commit()
+    failures: list[BaseException] = []
+
+    def resident(number: int) -> None:
+        own = make_sessionmaker(engine)()
+        order = requests[number % 4 :] + requests[: number % 4]
+        try:
+            for stop_request in reversed(order) if number % 2 else order:
+                support_request(own, stop_request.reference, f"r{number}@example.org")
+        except BaseException as failure:  # noqa: BLE001 - reported below
+            failures.append(failure)
+        finally:
+            own.close()
+
+    residents = [threading.Thread(target=resident, args=(number,)) for number in range(8)]
+    for thread in residents:
+        thread.start()
+    for thread in residents:
+        thread.join(timeout=120)
+    assert not failures, failures
+    session.expire_all()
+    assert [_stored_and_counted(session, stop_request) for stop_request in requests] == [(8, 8)] * 4

@@ -75,9 +75,14 @@ def _preparer(extra_srids: tuple[int, ...]):
         if cursor.execute("SELECT CheckSpatialMetaData()").fetchone()[0] < 1:
             cursor.execute("SELECT InitSpatialMetaData(1, 'WGS84')")
         known = {row[0] for row in cursor.execute("SELECT srid FROM spatial_ref_sys")}
-        for srid in sorted(set(_UTM_ZONES + extra_srids) - known):
+        missing = sorted(set(_UTM_ZONES + extra_srids) - known)
+        for srid in missing:
             _insert_from_proj(cursor, srid)
         cursor.close()
+        if missing:
+            # The INSERTs opened a transaction (InsertEpsgSrid, a SELECT, did not): commit it,
+            # or the pool's first rollback would take the rows away from this connection.
+            dbapi_connection.commit()
 
     return prepare
 
@@ -94,7 +99,8 @@ def _insert_from_proj(cursor, srid: int) -> None:
         warnings.simplefilter("ignore", UserWarning)
         proj4 = crs.to_proj4()
     cursor.execute(
-        "INSERT INTO spatial_ref_sys"
+        # Another connection opening the file at the same moment may have added it first.
+        "INSERT OR IGNORE INTO spatial_ref_sys"
         " (srid, auth_name, auth_srid, ref_sys_name, proj4text, srtext)"
         " VALUES (?, 'epsg', ?, ?, ?, ?)",
         (srid, srid, crs.name, proj4, crs.to_wkt(pyproj.enums.WktVersion.WKT1_GDAL)),

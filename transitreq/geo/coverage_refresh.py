@@ -307,6 +307,10 @@ def refresh_dataset(
     transaction commits it."""
     ids, shapes, people = _read_units(session, dataset)
     srid = _dataset_srid(shapes, configured_srid)
+    # Read before the stops: a change committed while this runs (PostgreSQL reads each statement
+    # afresh) then leaves the record behind the stops, so it is seen as stale, never the reverse.
+    revision = current_stop_revision(session)
+    seen = stops_seen(session)
     stops = _read_stops(session, transformer(WGS84_SRID, srid))
     shapes_m = _reprojected(shapes, transformer(WGS84_SRID, srid))
     _write_distances(session, ids, _distances(shapes_m, stops, rules))
@@ -317,7 +321,6 @@ def refresh_dataset(
         )
         for start in range(0, len(rows), _WRITE_BATCH):
             session.execute(insert(CoveragePart), rows[start : start + _WRITE_BATCH])
-    seen = stops_seen(session)
     state = session.get(CoverageState, dataset.id) or CoverageState(dataset_id=dataset.id)
     state.settings_key = settings_key(rules, radii_m, configured_srid)
     state.radii_m = sorted(radii_m)
@@ -325,7 +328,7 @@ def refresh_dataset(
     state.extent = [float(value) for value in shapely.total_bounds(shapes)] if len(ids) else []
     state.stop_count = seen.count
     state.last_stop_id = seen.last_id
-    state.stops_revision = current_stop_revision(session)
+    state.stops_revision = revision
     state.refreshed_at = utc_now()
     session.add(state)
     session.flush()

@@ -102,11 +102,14 @@ def advance_on_first_view() -> None:
     """The first page (or API answer) after a first day of service puts the stop in service
     before anything is read, so nobody sees it planned on the day it opened, cron or not.
 
-    Only reads (GET, HEAD) look: a resident's filing or support reads no project, and a form
-    sent is answered by a redirect that does. A database that cannot answer is left to the
-    view, whose error page says so.
+    Residents' writes (a filing, a support: anonymous POSTs, hundreds a second at peak) do not
+    look: they read no project, and the next page anyone opens does. Staff writes do, as a
+    decision may act on the project. A database that cannot answer is left to the view, whose
+    error page says so.
     """
-    if request.endpoint in (None, "static") or request.method not in ("GET", "HEAD"):
+    if request.endpoint in (None, "static"):
+        return
+    if request.method not in ("GET", "HEAD") and not current_user.is_authenticated:
         return
     session = db_session()
     try:

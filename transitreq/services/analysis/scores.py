@@ -69,11 +69,16 @@ def _is_due(basis: str):
 @lru_cache(maxsize=4)
 def _mark_due_near_statement(backend: Backend) -> Update:
     distance_m = backend.geodesic_distance_m(StopRequest.location, bound_site())
+    # Locked in id order (PostgreSQL; SQLite writes one transaction at a time): two residents
+    # filing or supporting near each other take their neighbours' rows in the same order, so
+    # neither waits for a row the other holds while holding one it wants.
     near = (
         select(StopRequest.id)
         .where(backend.in_box(StopRequest.location, bound_box()))
         .where(StopRequest.status.in_(AWAITING_DECISION))
         .where(distance_m <= bound_radius_m())
+        .order_by(StopRequest.id)
+        .with_for_update(key_share=True)
     )
     # Only the mark: not ``updated_at``, which says when the request itself last changed.
     return (

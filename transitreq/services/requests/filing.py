@@ -187,6 +187,10 @@ def support_request(
         return stop_request
     try:
         with unit_of_work(session):
+            # The neighbours' rows first, in id order (``mark_due_near``), then this request's
+            # own count (a trigger on supports): always in that order, so concurrent supports
+            # nearby cannot deadlock.
+            mark_due_near(session, to_shape(stop_request.location))
             support = Support(
                 request=stop_request,
                 contact=normalised,
@@ -204,7 +208,6 @@ def support_request(
             )
             session.add(supported)
             session.flush()
-            mark_due_near(session, to_shape(stop_request.location))
             notifications.queue_for_request_event(session, stop_request, supported, support)
     except IntegrityError:
         # The same person supporting twice at the same moment: the unique constraint keeps one,
