@@ -59,6 +59,12 @@ def _spatial_indexes(engine) -> set[tuple[str, str]]:
         return {(table, column) for table, column in rows}
 
 
+def _point_sql(engine) -> str:
+    """A WGS 84 point as SQL literal text, spelt for the engine's database."""
+    function = "GeomFromText" if engine.dialect.name == "sqlite" else "ST_GeomFromText"
+    return f"{function}('POINT(24.94 60.17)', 4326)"
+
+
 def test_upgrade_from_empty_to_head_then_downgrade_to_base(empty_engine):
     assert migrate.current_revision(empty_engine) is None
 
@@ -108,9 +114,7 @@ def test_projects_approved_before_tracking_get_the_default_milestones(empty_engi
     """0007 gives projects that already exist a survey, four sign-offs, construction and launch."""
     migrate.upgrade(empty_engine, "0006")
     with empty_engine.begin() as connection:
-        point = "ST_GeomFromText('POINT(24.94 60.17)', 4326)"
-        if empty_engine.dialect.name == "sqlite":
-            point = "GeomFromText('POINT(24.94 60.17)', 4326)"
+        point = _point_sql(empty_engine)
         connection.execute(
             text(
                 "INSERT INTO stop_projects (name, location, status, created_at) "
@@ -347,15 +351,24 @@ def test_import_notices_stored_as_english_sentences_become_keys_and_come_back(em
     assert [example["message"] for example in examples] == messages
 
 
+def _support(connection, title: str, contact: str) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO supports (request_id, contact, notify_progress, created_at)"
+            " SELECT id, :contact, false, CURRENT_TIMESTAMP FROM stop_requests"
+            " WHERE title = :title"
+        ),
+        {"title": title, "contact": contact},
+    )
+
+
 def test_supporter_counts_are_filled_for_existing_requests_and_kept_until_going_back(
     empty_engine,
 ):
     """0023 counts the supports each request already has, then its triggers keep the count;
     going back to 0022 drops the column and the triggers, and supports can still be added."""
     migrate.upgrade(empty_engine, "0022")
-    point = "ST_GeomFromText('POINT(24.94 60.17)', 4326)"
-    if empty_engine.dialect.name == "sqlite":
-        point = "GeomFromText('POINT(24.94 60.17)', 4326)"
+    point = _point_sql(empty_engine)
     with empty_engine.begin() as connection:
         for title in ("Backed", "Alone"):
             connection.execute(
@@ -368,34 +381,15 @@ def test_supporter_counts_are_filled_for_existing_requests_and_kept_until_going_
                 {"title": title},
             )
         for contact in ("a@example.org", "b@example.org", "c@example.org"):
-            connection.execute(
-                text(
-                    "INSERT INTO supports (request_id, contact, notify_progress, created_at)"
-                    " SELECT id, :contact, false, CURRENT_TIMESTAMP FROM stop_requests"
-                    " WHERE title = 'Backed'"
-                ),
-                {"contact": contact},
-            )
+            _support(connection, "Backed", contact)
     migrate.upgrade(empty_engine)
     counts = "SELECT title, supporter_count FROM stop_requests ORDER BY title"
     with empty_engine.begin() as connection:
         assert connection.execute(text(counts)).all() == [("Alone", 0), ("Backed", 3)]
-        connection.execute(
-            text(
-                "INSERT INTO supports (request_id, contact, notify_progress, created_at)"
-                " SELECT id, 'd@example.org', false, CURRENT_TIMESTAMP FROM stop_requests"
-                " WHERE title = 'Alone'"
-            )
-        )
+        _support(connection, "Alone", "d@example.org")
         assert connection.execute(text(counts)).all() == [("Alone", 1), ("Backed", 3)]
     migrate.downgrade(empty_engine, "0022")
     with empty_engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO supports (request_id, contact, notify_progress, created_at)"
-                " SELECT id, 'e@example.org', false, CURRENT_TIMESTAMP FROM stop_requests"
-                " WHERE title = 'Alone'"
-            )
-        )
+        _support(connection, "Alone", "e@example.org")
         columns = {column["name"] for column in inspect(connection).get_columns("stop_requests")}
     assert "supporter_count" not in columns

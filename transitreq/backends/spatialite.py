@@ -35,13 +35,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from transitreq.backends.base import WGS84_SRID, Backend, SqlGeometry
 from transitreq.geo.metric import BoundingBox
+from transitreq.geo.metric_crs import UTM_SRIDS
 
 SPATIALITE_MODULE = "mod_spatialite"
 
-# Every WGS 84 / UTM zone, north (326xx) and south (327xx): a site is measured in its own zone.
-# InitSpatialMetaData's WGS 84 mode registers all but the last, 32760 (zone 60 south: Auckland,
-# Wellington, Fiji), so the preparer adds whatever it left out.
-_UTM_ZONES = tuple(range(32601, 32661)) + tuple(range(32701, 32761))
+# A site is measured in its own UTM zone. InitSpatialMetaData's WGS 84 mode registers all of
+# them (``UTM_SRIDS``) but the last, 32760 (zone 60 south: Auckland, Wellington, Fiji), so the
+# preparer adds whatever it left out.
 # A box holding more than this share of a table's points is read by scanning coordinates
 # (``points_in_box``), not through the R*Tree.
 _SCAN_ABOVE_SHARE = 0.4
@@ -75,7 +75,7 @@ def _preparer(extra_srids: tuple[int, ...]):
         if cursor.execute("SELECT CheckSpatialMetaData()").fetchone()[0] < 1:
             cursor.execute("SELECT InitSpatialMetaData(1, 'WGS84')")
         known = {row[0] for row in cursor.execute("SELECT srid FROM spatial_ref_sys")}
-        missing = sorted(set(_UTM_ZONES + extra_srids) - known)
+        missing = sorted(set(UTM_SRIDS + extra_srids) - known)
         for srid in missing:
             _insert_from_proj(cursor, srid)
         cursor.close()

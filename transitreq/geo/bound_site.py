@@ -4,7 +4,7 @@ A planner's evaluation runs a dozen statements for every site, and a resident's 
 more. Built from expressions on each call, SQLAlchemy spends more time assembling and hashing
 them than the database spends answering. Statements written with these placeholders are built
 once per shape (``functools.lru_cache`` on the builder), compiled once, and run with the values
-``site_values`` gives, so each call pays only for the query itself.
+``site_values`` (or ``box_values``) gives, so each call pays only for the query itself.
 """
 
 from __future__ import annotations
@@ -56,16 +56,22 @@ def bound_circle_metric() -> SqlGeometry:
     return func.ST_Buffer(bound_site_metric(), bound_radius_m(), CIRCLE_QUADRANT_SEGMENTS)
 
 
-def site_values(site: Point, radius_m: float, srid: int = 0) -> dict[str, Any]:
-    """The values for every placeholder above: the site, ``radius_m`` and the box holding every
-    point within it, and ``srid``."""
-    box = box_around(site.x, site.y, radius_m)
+def box_values(box: BoundingBox) -> dict[str, float]:
+    """The values for ``bound_box``."""
     return {
-        "site_wkt": f"POINT({site.x!r} {site.y!r})",
-        "srid": srid,
-        "radius_m": float(radius_m),
         "min_lon": box.min_lon,
         "min_lat": box.min_lat,
         "max_lon": box.max_lon,
         "max_lat": box.max_lat,
+    }
+
+
+def site_values(site: Point, radius_m: float, srid: int = 0) -> dict[str, Any]:
+    """The values for every bound parameter above: the site, ``radius_m`` and the box holding
+    every point within it, and ``srid``."""
+    return {
+        "site_wkt": f"POINT({site.x!r} {site.y!r})",
+        "srid": srid,
+        "radius_m": float(radius_m),
+        **box_values(box_around(site.x, site.y, radius_m)),
     }

@@ -14,6 +14,9 @@ from functools import lru_cache
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+# EPSG codes of every WGS 84 / UTM zone, north (326xx) and south (327xx).
+UTM_SRIDS = tuple(range(32601, 32661)) + tuple(range(32701, 32761))
+
 
 def utm_srid(lon: float, lat: float) -> int:
     """EPSG code of the WGS 84 / UTM zone containing (lon, lat)."""

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from transitreq.backends import backend_of
-from transitreq.geo.bound_site import bound_box
+from transitreq.geo.bound_site import bound_box, box_values
 from transitreq.geo.coverage import grown
 from transitreq.geo.linking import MAX_LINK_M, Edges, linking_srid
 from transitreq.geo.metric import BoundingBox, box_around
@@ -61,13 +61,7 @@ def _networks_meeting_statement() -> Select:
 
 def networks_meeting(session: Session, box: BoundingBox) -> list[StreetNetwork]:
     """Every network whose extent meets ``box``, the latest imported first."""
-    values = {
-        "min_lon": box.min_lon,
-        "min_lat": box.min_lat,
-        "max_lon": box.max_lon,
-        "max_lat": box.max_lat,
-    }
-    return list(session.scalars(_networks_meeting_statement(), values))
+    return list(session.scalars(_networks_meeting_statement(), box_values(box)))
 
 
 def edges_statement(
