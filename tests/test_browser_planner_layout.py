@@ -229,11 +229,28 @@ def test_a_layer_that_errs_says_so_on_the_map(browser, tmp_path, screen_name):
         expect(notice).to_be_visible()
         expect(notice).to_contain_text("No street network covers this area")
         expect(notice).to_have_class(re.compile("is-error"))
-        box = notice.bounding_box()
-        map_box = page.locator(".map-frame").bounding_box()
-        assert (
-            map_box["x"] <= box["x"] and box["x"] + box["width"] <= map_box["x"] + map_box["width"]
+        page.wait_for_load_state("networkidle")
+        left, right, map_left, map_right = page.evaluate(
+            """() => {
+                const note = document.querySelector('#layer-status [data-layer="gapWalk"]');
+                const frame = document.querySelector('.map-frame');
+                const a = note.getBoundingClientRect(), b = frame.getBoundingClientRect();
+                return [a.left, a.right, b.left, b.right];
+            }"""
         )
+        assert map_left <= left < right <= map_right
+
+        # Panning reloads the layer and meets the same refusal: the notice stays the same node,
+        # so the live region does not announce the error again.
+        page.evaluate(
+            """() => { document.querySelector('#layer-status [data-layer="gapWalk"]')
+                           .dataset.seen = 'yes'; }"""
+        )
+        with page.expect_response(lambda r: "measure=walk" in r.url and r.status == 422):
+            page.evaluate("() => { window.transitreqMap.panBy([40, 0], {animate: false}); }")
+        page.wait_for_load_state("networkidle")
+        expect(notice).to_have_attribute("data-seen", "yes")
+        expect(page.locator("#layer-status .layer-notice")).to_have_count(1)
         context.close()
         assert errors == []
 

@@ -43,13 +43,22 @@
   var legendBox = document.getElementById("map-legend");
   var notices = {};
 
-  /* A notice on the map for one layer (empty text removes it). */
+  /* A notice on the map for one layer (empty text removes it). A notice that says the same as
+     before is left in place: the box is a live region, and a layer reloaded on every pan would
+     otherwise have a screen reader repeat its error each time (and the node would flicker). */
   function setNotice(name, text, isError) {
-    if (text) { notices[name] = { text: text, isError: Boolean(isError) }; } else { delete notices[name]; }
+    var old = notices[name];
+    if (text && old && old.node.textContent === text && old.isError === Boolean(isError)) { return; }
+    if (!text && !old) { return; }
+    if (text) {
+      var node = element("p", "layer-notice" + (isError ? " is-error" : ""), text);
+      node.dataset.layer = name;
+      notices[name] = { node: node, isError: Boolean(isError) };
+    } else {
+      delete notices[name];
+    }
     noticeBox.replaceChildren.apply(noticeBox, Object.keys(notices).map(function (key) {
-      var note = element("p", "layer-notice" + (notices[key].isError ? " is-error" : ""), notices[key].text);
-      note.dataset.layer = key;
-      return note;
+      return notices[key].node;
     }));
   }
 
