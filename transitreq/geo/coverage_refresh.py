@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from transitreq.backends import backend_of
+from transitreq.geo.metric import BoundingBox, box_around
 from transitreq.geo.metric_crs import metric_srid, transformer
 from transitreq.geo.modes import ModeRules
 from transitreq.geo.sql import CIRCLE_QUADRANT_SEGMENTS
@@ -79,9 +80,14 @@ def settings_key(rules: ModeRules, radii_m: tuple[int, ...], configured_srid: in
     )
 
 
-def current_stop_revision(session: Session) -> int:
-    """The stops' revision now (``models.coverage.stop_revision``), in this transaction."""
-    return int(session.scalar(select(stop_revision.c.revision).where(stop_revision.c.id == 1)))
+def current_stop_revision(session: Session, *, lock: bool = False) -> int:
+    """The stops' revision now (``models.coverage.stop_revision``), in this transaction; with
+    ``lock``, held until it ends (PostgreSQL: no other stop change can commit in between;
+    SQLite has one writer at a time anyway)."""
+    statement = select(stop_revision.c.revision).where(stop_revision.c.id == 1)
+    if lock:
+        statement = statement.with_for_update()
+    return int(session.scalar(statement))
 
 
 def stops_seen(session: Session) -> StopsSeen:
@@ -103,13 +109,16 @@ def _read_stops(session: Session, to_metric: Transformer) -> _Stops:
     return _Stops(ids, shapely.points(x, y), [frozenset(modes.get(i, ())) for i in ids])
 
 
-def _read_units(session: Session, dataset: PopulationDataset):
-    """(ids, WGS 84 geometries, population) of the dataset's units."""
+def _read_units(session: Session, dataset: PopulationDataset, box: BoundingBox | None = None):
+    """(ids, WGS 84 geometries, population) of the dataset's units (those meeting ``box``)."""
     unit = PopulationUnit
+    where = [unit.dataset_id == dataset.id]
+    if box is not None:
+        where.append(backend_of(session).in_box(unit.geom, box))
     if dataset.geometry_kind == POINTS:
         rows = session.execute(
             select(unit.id, func.ST_X(unit.geom), func.ST_Y(unit.geom), unit.population)
-            .where(unit.dataset_id == dataset.id)
+            .where(*where)
             .order_by(unit.id)
         ).all()
         if not rows:
@@ -118,7 +127,7 @@ def _read_units(session: Session, dataset: PopulationDataset):
         return ids, shapely.points(lon.astype(float), lat.astype(float)), people.astype(float)
     rows = session.execute(
         select(unit.id, func.ST_AsBinary(unit.geom), unit.population)
-        .where(unit.dataset_id == dataset.id)
+        .where(*where)
         .order_by(unit.id)
     ).all()
     if not rows:
@@ -326,9 +335,167 @@ def refresh_dataset(
     state.radii_m = sorted(radii_m)
     state.metric_srid = srid
     state.extent = [float(value) for value in shapely.total_bounds(shapes)] if len(ids) else []
+    _record_stops(session, state, seen, revision)
+
+
+def _record_stops(session: Session, state: CoverageState, seen: StopsSeen, revision: int) -> None:
     state.stop_count = seen.count
     state.last_stop_id = seen.last_id
     state.stops_revision = revision
     state.refreshed_at = utc_now()
     session.add(state)
     session.flush()
+
+
+def refresh_near_new_stop(
+    session: Session,
+    dataset: PopulationDataset,
+    rules: ModeRules,
+    radii_m: tuple[int, ...],
+    stop_id: int,
+) -> bool:
+    """Take one stop just added into a store that was up to date before it, touching only the
+    units it can change: those it is now nearer to than their nearest stop (of any mode, and
+    of each of its modes), and the polygons within its reach, whose parts are drawn again
+    against every stop near them. The result is what ``refresh_dataset`` would store.
+
+    False, with nothing written, when the change cannot be bounded that way: some unit had no
+    stop at all of one of the new stop's modes, or the reach wraps around 180°. The caller
+    then refreshes the dataset whole.
+    """
+    state = session.get(CoverageState, dataset.id)
+    revision = current_stop_revision(session)
+    lon, lat = (
+        float(value)
+        for value in session.execute(
+            select(func.ST_X(Stop.location), func.ST_Y(Stop.location)).where(Stop.id == stop_id)
+        ).one()
+    )
+    modes = frozenset(session.scalars(select(StopMode.mode).where(StopMode.stop_id == stop_id)))
+    effective = modes or rules.new_stop_modes
+    touched = [
+        "nearest_stop_m",
+        *(f"nearest_{mode}_m" for mode in STORED_MODES if mode in effective),
+    ]
+    unit = PopulationUnit
+    farthest_row = session.execute(
+        select(
+            func.count(),
+            *(func.count(getattr(unit, name)) for name in touched),
+            *(func.max(getattr(unit, name)) for name in touched),
+        ).where(unit.dataset_id == dataset.id)
+    ).one()
+    total = farthest_row[0]
+    counted = farthest_row[1 : 1 + len(touched)]
+    farthest = farthest_row[1 + len(touched) :]
+    # A unit with no stop of a mode yet may be nearest to this one however far away it is.
+    if any(count < total for count in counted):
+        return False
+    # The farthest the new stop serves, at any radius, for any of its modes.
+    reach_m = max(
+        [
+            *(float(radius) for radius in radii_m),
+            *(rules.reach_m(mode, radius) for mode in effective for radius in radii_m),
+        ]
+    )
+    bound_m = max([reach_m, *(float(value) for value in farthest if value is not None)])
+    box = box_around(lon, lat, bound_m * 1.01 + 10.0)
+    if box.min_lon <= -180.0 or box.max_lon >= 180.0:
+        return False
+    if total:
+        _take_in_stop(
+            session, dataset, state.metric_srid, box, (lon, lat), touched, rules, radii_m, reach_m
+        )
+    _record_stops(session, state, stops_seen(session), revision)
+    return True
+
+
+def _take_in_stop(
+    session: Session,
+    dataset: PopulationDataset,
+    srid: int,
+    box: BoundingBox,
+    lon_lat: tuple[float, float],
+    touched: list[str],
+    rules: ModeRules,
+    radii_m: tuple[int, ...],
+    reach_m: float,
+) -> None:
+    to_metric = transformer(WGS84_SRID, srid)
+    ids, shapes, people = _read_units(session, dataset, box)
+    if not len(ids):
+        return
+    names = ["nearest_stop_m", *(f"nearest_{mode}_m" for mode in STORED_MODES)]
+    unit = PopulationUnit
+    stored = session.execute(
+        select(*(getattr(unit, name) for name in names))
+        .where(unit.dataset_id == dataset.id, backend_of(session).in_box(unit.geom, box))
+        .order_by(unit.id)
+    ).all()
+    old = {
+        name: np.array([np.nan if row[i] is None else row[i] for row in stored], dtype=float)
+        for i, name in enumerate(names)
+    }
+    shapes_m = _reprojected(shapes, to_metric)
+    site = shapely.points(*to_metric.transform(*lon_lat))
+    metres = shapely.distance(shapes_m, site)
+    new = {name: np.fmin(old[name], metres) if name in touched else old[name] for name in names}
+    changed = np.zeros(len(ids), dtype=bool)
+    for name in touched:
+        changed |= new[name] < old[name]
+    if changed.any():
+        _write_distances(
+            session, ids[changed], {name: values[changed] for name, values in new.items()}
+        )
+    if dataset.geometry_kind == POINTS:
+        return
+    within = metres <= reach_m
+    if not within.any():
+        return
+    near_ids, near_shapes = ids[within], shapes_m[within]
+    stops = _stops_around(session, to_metric, near_shapes, rules, radii_m)
+    rows = _polygon_parts(
+        dataset,
+        near_ids,
+        near_shapes,
+        people[within],
+        stops,
+        rules,
+        radii_m,
+        transformer(srid, WGS84_SRID),
+    )
+    for start in range(0, len(near_ids), _WRITE_BATCH):
+        chunk = [int(value) for value in near_ids[start : start + _WRITE_BATCH]]
+        session.execute(
+            delete(CoveragePart).where(
+                CoveragePart.dataset_id == dataset.id, CoveragePart.unit_id.in_(chunk)
+            )
+        )
+    for start in range(0, len(rows), _WRITE_BATCH):
+        session.execute(insert(CoveragePart), rows[start : start + _WRITE_BATCH])
+
+
+def _stops_around(
+    session: Session,
+    to_metric: Transformer,
+    shapes_m: np.ndarray,
+    rules: ModeRules,
+    radii_m: tuple[int, ...],
+) -> _Stops:
+    """Every stop whose reach can meet ``shapes_m``: those within the farthest any stop
+    reaches of their bounds."""
+    stops = _read_stops(session, to_metric)
+    if not len(stops.ids):
+        return stops
+    margin_m = max(rules.farthest_reach_m(radius) for radius in radii_m) + 1.0
+    min_x, min_y, max_x, max_y = shapely.total_bounds(shapes_m)
+    x, y = shapely.get_x(stops.points), shapely.get_y(stops.points)
+    keep = (
+        (x >= min_x - margin_m)
+        & (x <= max_x + margin_m)
+        & (y >= min_y - margin_m)
+        & (y <= max_y + margin_m)
+    )
+    return _Stops(
+        stops.ids[keep], stops.points[keep], [stops.modes[i] for i in np.flatnonzero(keep)]
+    )

@@ -443,7 +443,7 @@ def seed_demo_city(session: Session, language: str | None = None) -> dict[str, i
         session.add(ServiceArea(name=area_name, boundary=from_shape(boundary, srid=WGS84_SRID)))
         _build_network(session, language)
         _build_requests(session, language)
-        projects = build_demo_projects(session, language)
+        projects = build_demo_projects(session, DEMO_FEED, language)
         population = build_demo_population(session, _projected, language)
         session.flush()
         streets = build_demo_streets(session, FOOTBRIDGE_M, _lon_lat, language)

@@ -32,6 +32,7 @@ from transitreq.models import (
     utc_now,
 )
 from transitreq.services.context import settings_of
+from transitreq.services.projects.opening import open_stop
 from transitreq.services.projects.plan import plan_milestones
 
 P = ProjectStage
@@ -293,9 +294,10 @@ def _apply(
         raise ValueError(f"unknown demo step {step.action!r}")
 
 
-def build_demo_projects(session: Session, language: str = "en") -> int:
+def build_demo_projects(session: Session, stop_feed: str, language: str = "en") -> int:
     """A project for each approved demo request named in ``PROJECTS``, written in
-    ``language``; returns how many."""
+    ``language``; returns how many. A project in service opens its stop in ``stop_feed`` (the
+    demo's own, so that seeding again replaces it with the rest of the city)."""
     project_settings = settings_of(session).projects
     writer = _Writer(language, tuple(project_settings.required_sign_offs))
     built = 0
@@ -323,6 +325,8 @@ def build_demo_projects(session: Session, language: str = "en") -> int:
         for step in spec.steps:
             session.add_all(list(_apply(project, approved, step, writer)))
         if project.status is P.IN_SERVICE:
+            session.flush()
+            open_stop(session, project, stop_feed)
             stop_request.status = RequestStatus.COMPLETED
             session.add(
                 Event(

@@ -35,6 +35,7 @@ from transitreq.models import WGS84_SRID, DatasetKind, Route, RouteStop, Stop, S
 from transitreq.models.transit import transit_mode
 from transitreq.services.analysis.coverage import refresh_coverage
 from transitreq.services.places.index import refresh_stops
+from transitreq.services.projects.opening import PROJECT_FEED, call_again, give_way_to_feed
 
 FEED_NAME_CHARS = Stop.__table__.c.feed.type.length
 WRITING_STAGE = lazy_gettext("Writing to the database")
@@ -95,6 +96,8 @@ def import_gtfs(
         raise ImportFailed(source.name, said)
     if feed == DEMO_FEED:
         raise ImportFailed(source.name, problem("demo_feed_name", name=feed))
+    if feed == PROJECT_FEED:
+        raise ImportFailed(source.name, problem("project_feed_name", name=feed))
     report = ImportReport(source.name, strict=strict)
     parsed = read_feed(source, report, progress)
     service = weekday_service(parsed, report, today or datetime.date.today())
@@ -122,17 +125,20 @@ def _write(
     _delete_feed(session, feed)
     stop_ids = _insert_stops(session, feed, parsed, service)
     _insert_stop_modes(session, parsed, stop_ids)
+    give_way_to_feed(session, feed)
     refresh_stops(session, feed)
     link_feed(session, feed)
     refresh_coverage(session)
     _progress_step(progress, 1)
     route_ids = _insert_routes(session, feed, parsed, service, patterns)
+    route_stops = _insert_route_stops(session, patterns, stop_ids, route_ids)
+    call_again(session, feed)
     _progress_step(progress, 2)
     return FeedSummary(
         feed=feed,
         stops=len(stop_ids),
         routes=len(route_ids),
-        route_stops=_insert_route_stops(session, patterns, stop_ids, route_ids),
+        route_stops=route_stops,
         service_date=service.service_date,
         trips_per_weekday=sum(service.departures.values()),
         service_start=service.first_date,

@@ -130,6 +130,9 @@ MESSAGES: dict[str, Any] = {
         "the feed name '%(name)s' must be 1 to %(max_chars)d characters, unpadded"
     ),
     "demo_feed_name": lazy_gettext("the feed name '%(name)s' is kept for the demo city"),
+    "project_feed_name": lazy_gettext(
+        "the feed name '%(name)s' is kept for the stops the stop projects opened"
+    ),
     "too_many_departures": lazy_gettext("frequencies.txt gives more departures than can be stored"),
     # --- Strict mode ----------------------------------------------------------------------------
     "strict": lazy_gettext("%(problem)s (strict: warnings refuse the import)"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.orm import Session
 
 from transitreq.backends import backend_of
@@ -66,11 +66,21 @@ def link_population(session: Session, dataset_id: int) -> int:
 
 def link_feed(session: Session, feed: str) -> int:
     """Link a newly written feed's stops to every network they fall in."""
-    box = _extent_of(session, Stop.location, Stop.feed == feed)
+    return _link_new_stops(session, Stop.feed == feed)
+
+
+def link_stop(session: Session, stop_id: int) -> int:
+    """Link one newly written stop (a stop project gone into service) to every network it
+    falls in."""
+    return _link_new_stops(session, Stop.id == stop_id)
+
+
+def _link_new_stops(session: Session, which: ColumnElement[bool]) -> int:
+    box = _extent_of(session, Stop.location, which)
     if box is None:
         return 0
     return sum(
-        _link_stops(session, network, edges_in(session, network), feed)
+        _link_stops(session, network, edges_in(session, network), which)
         for network in networks_meeting(session, grown(box, MAX_LINK_M))
     )
 
@@ -119,12 +129,14 @@ def _link_units(
     )
 
 
-def _link_stops(session: Session, network: StreetNetwork, edges: Edges, feed: str | None) -> int:
+def _link_stops(
+    session: Session, network: StreetNetwork, edges: Edges, which: ColumnElement[bool] | None
+) -> int:
     statement = select(Stop.id, func.ST_X(Stop.location), func.ST_Y(Stop.location)).where(
         backend_of(session).in_box(Stop.location, network_reach(network))
     )
-    if feed is not None:
-        statement = statement.where(Stop.feed == feed)
+    if which is not None:
+        statement = statement.where(which)
     rows = session.execute(statement).all()
     if not rows:
         return 0

@@ -12,7 +12,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from transitreq.geo.coverage_refresh import refresh_dataset
+from transitreq.geo.coverage_refresh import (
+    current_stop_revision,
+    refresh_dataset,
+    refresh_near_new_stop,
+)
 from transitreq.geo.metric import BoundingBox
 from transitreq.geo.stored_gap import UnservedUnit, unserved_units
 from transitreq.models import POINTS, PopulationDataset
@@ -42,6 +46,34 @@ def refresh_coverage(
         )
         refreshed.append(dataset.name)
     return refreshed
+
+
+def up_to_date_datasets(session: Session) -> set[int]:
+    """The datasets whose store is up to date now, with the stops' revision locked until the
+    transaction ends: no other stop change can slip in before ``take_in_new_stop``."""
+    current_stop_revision(session, lock=True)
+    settings = settings_of(session).evaluation
+    return {
+        dataset.id
+        for dataset in session.scalars(select(PopulationDataset))
+        if stored_coverage_of(session, dataset, settings, quiet=True) is not None
+    }
+
+
+def take_in_new_stop(session: Session, stop_id: int, up_to_date: set[int]) -> list[str]:
+    """After one stop was added: each store up to date before it (``up_to_date_datasets``)
+    takes it in around it, in milliseconds rather than a whole refresh; any other store, or
+    one the change cannot be bounded in, is refreshed whole. The names refreshed."""
+    settings = settings_of(session).evaluation
+    rules, radii_m = settings.modes, settings.coverage_radii_m
+    whole = []
+    for dataset in session.scalars(select(PopulationDataset).order_by(PopulationDataset.id)):
+        if dataset.id in up_to_date and refresh_near_new_stop(
+            session, dataset, rules, radii_m, stop_id
+        ):
+            continue
+        whole.append(dataset.id)
+    return refresh_coverage(session, whole) if whole else []
 
 
 def unserved_population_units(

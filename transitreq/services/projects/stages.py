@@ -38,7 +38,7 @@ from transitreq.models import (
     User,
     utc_now,
 )
-from transitreq.services.analysis.coverage import refresh_coverage
+from transitreq.services.analysis.coverage import take_in_new_stop, up_to_date_datasets
 from transitreq.services.context import settings_of
 from transitreq.services.projects.changes import (
     actor_of,
@@ -53,6 +53,7 @@ from transitreq.services.projects.changes import (
     require_planner,
     today,
 )
+from transitreq.services.projects.opening import open_stop
 from transitreq.services.projects.rules import check_move, check_step
 from transitreq.services.requests.rules import move
 from transitreq.services.versioned import note_text
@@ -397,8 +398,11 @@ def enter_service(
     _move_linked_requests(
         session, project, user, RequestStatus.COMPLETED, note, EventKind.COMPLETED, launch
     )
-    # The stop now serves its neighbourhood: who is within reach changes with it.
-    refresh_coverage(session, only_stale=True)
+    # The stop now serves its neighbourhood: it is a stop like the feed's, and who is within
+    # reach changes with it.
+    up_to_date = up_to_date_datasets(session)
+    stop = open_stop(session, project)
+    take_in_new_stop(session, stop.id, up_to_date)
     return entered
 
 
