@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import Point
+from shapely.geometry import MultiLineString, Point
 from sqlalchemy import func, select
 
 from tests.factories import (
     add_service_area,
     add_user,
     approve_request,
+    file_request,
     geodesic_m,
     offset,
     take_to_stage,
@@ -37,6 +38,7 @@ from transitreq.models import (
     Stop,
     StopMode,
     StopProject,
+    StopRequest,
     utc_now,
 )
 from transitreq.models.population import STORED_MODES
@@ -46,6 +48,7 @@ from transitreq.services.analysis.coverage import (
     up_to_date_datasets,
 )
 from transitreq.services.analysis.evaluation import evaluate_site, stored_coverage_of
+from transitreq.services.analysis.scores import due_count, score_basis, write_scores
 from transitreq.services.projects import stages as projects
 from transitreq.services.projects.opening import (
     PROJECT_FEED,
@@ -382,3 +385,89 @@ def _load_helsinki(url: str) -> None:
     from tests.helsinki import _load
 
     _load(url)
+
+
+def test_of_two_routes_named_alike_only_the_one_serving_the_site_calls_at_the_stop(
+    session, planner, tmp_path
+):
+    _import(session, tmp_path, "feed")
+    # Another operator's line "1", 40 km away.
+    far = Route(
+        feed="elsewhere",
+        gtfs_route_id="1",
+        short_name="1",
+        route_type=0,
+        trips_per_weekday=500,
+        path=from_shape(MultiLineString([[(25.6, 60.4), (25.7, 60.4)]]), srid=4326),
+    )
+    session.add(far)
+    session.commit()
+    project = _open(session, planner)
+    stop = _project_stop(session, project)
+    near = session.scalar(select(Route).where(Route.feed == "city"))
+    assert {call.route_id for call in stop.calls} == {near.id}
+    assert stop.trips_per_weekday == near.trips_per_weekday
+    assert [mode.mode for mode in stop.modes] == ["bus"], "not the far line's tram"
+
+
+def test_the_requests_around_the_new_stop_are_scored_again(session, planner, tmp_path):
+    _import(session, tmp_path, "feed")
+    around = file_request(session, title="Round the corner", point=offset(SITE, 180, 300))
+    far_away = file_request(session, title="Up the hill", point=offset(SITE, 20, 2300))
+    project = approve_request(session, planner, point=SITE)
+    write_scores(session, [around.id, far_away.id])
+    session.commit()
+    assert due_count(session) == 0
+
+    take_to_stage(session, project, planner, "construction")
+    today = utc_now().date()
+    projects.finish_construction(session, project.id, version_of(session, project), planner, today)
+    projects.set_launch(session, project.id, version_of(session, project), planner, ["1"], today)
+    projects.put_in_service(session, project.id, version_of(session, project), planner)
+
+    session.expire_all()
+    assert due_count(session) == 1
+    assert (
+        score_basis(default_settings().evaluation)
+        != session.get(StopRequest, around.id).score_basis
+    )
+    assert session.get(StopRequest, far_away.id).score_basis == score_basis(
+        default_settings().evaluation
+    )
+
+
+def test_seeding_the_demo_again_removes_the_stop_a_demo_project_opened_since(session):
+    seed_demo_city(session, "en")
+    waiting = session.scalars(
+        select(StopProject).where(StopProject.status != ProjectStage.IN_SERVICE)
+    ).first()
+    # As if a planner had since put it in service: its stop in our own feed.
+    session.add(
+        Stop(
+            feed=PROJECT_FEED,
+            gtfs_stop_id=project_stop_id(waiting.id),
+            name=waiting.name,
+            location=waiting.location,
+        )
+    )
+    session.commit()
+    seed_demo_city(session, "en")
+    assert session.scalar(select(func.count(Stop.id)).where(Stop.feed == PROJECT_FEED)) == 0
+
+
+def test_a_store_in_a_configured_national_crs_is_refreshed_whole(database_url, engine):
+    from dataclasses import replace
+
+    from transitreq.services.context import SETTINGS_KEY
+
+    _load_helsinki(database_url)
+    session = make_sessionmaker(engine)()
+    settings = default_settings(METRIC_SRID=3067)  # ETRS-TM35FIN, Finland's national grid
+    session.info[SETTINGS_KEY] = replace(settings)
+    refresh_coverage(session)
+    session.commit()
+    up_to_date = up_to_date_datasets(session)
+    assert len(up_to_date) == 2
+    stop_id = _add_stop(session, _farthest_from_any_stop(session), ("bus",))
+    assert sorted(take_in_new_stop(session, stop_id, up_to_date)) == sorted([GRID, POINTS])
+    session.close()

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from transitreq.backends import backend_of
 from transitreq.geo.metric import BoundingBox, box_around
-from transitreq.geo.metric_crs import metric_srid, transformer
+from transitreq.geo.metric_crs import UTM_SRIDS, metric_srid, transformer
 from transitreq.geo.modes import ModeRules
 from transitreq.geo.sql import CIRCLE_QUADRANT_SEGMENTS
 from transitreq.models import (
@@ -109,12 +109,10 @@ def _read_stops(session: Session, to_metric: Transformer) -> _Stops:
     return _Stops(ids, shapely.points(x, y), [frozenset(modes.get(i, ())) for i in ids])
 
 
-def _read_units(session: Session, dataset: PopulationDataset, box: BoundingBox | None = None):
-    """(ids, WGS 84 geometries, population) of the dataset's units (those meeting ``box``)."""
+def _read_units(session: Session, dataset: PopulationDataset):
+    """(ids, WGS 84 geometries, population) of the dataset's units."""
     unit = PopulationUnit
     where = [unit.dataset_id == dataset.id]
-    if box is not None:
-        where.append(backend_of(session).in_box(unit.geom, box))
     if dataset.geometry_kind == POINTS:
         rows = session.execute(
             select(unit.id, func.ST_X(unit.geom), func.ST_Y(unit.geom), unit.population)
@@ -363,7 +361,12 @@ def refresh_near_new_stop(
     stop at all of one of the new stop's modes, or the reach wraps around 180°. The caller
     then refreshes the dataset whole.
     """
-    state = session.get(CoverageState, dataset.id)
+    # Locked: a whole refresh or a population import rewriting the store meanwhile waits.
+    state = session.get(CoverageState, dataset.id, with_for_update=True)
+    if state.metric_srid not in UTM_SRIDS:
+        # The box below is drawn in geodesic metres; a UTM zone's scale stays within 0.04 % of
+        # them, another projection's (a configured national CRS) need not.
+        return False
     revision = current_stop_revision(session)
     lon, lat = (
         float(value)
@@ -422,18 +425,26 @@ def _take_in_stop(
     reach_m: float,
 ) -> None:
     to_metric = transformer(WGS84_SRID, srid)
-    ids, shapes, people = _read_units(session, dataset, box)
-    if not len(ids):
-        return
     names = ["nearest_stop_m", *(f"nearest_{mode}_m" for mode in STORED_MODES)]
     unit = PopulationUnit
-    stored = session.execute(
-        select(*(getattr(unit, name) for name in names))
+    # One read: the units and what is stored for them, row for row.
+    rows = session.execute(
+        select(
+            unit.id,
+            func.ST_AsBinary(unit.geom),
+            unit.population,
+            *(getattr(unit, name) for name in names),
+        )
         .where(unit.dataset_id == dataset.id, backend_of(session).in_box(unit.geom, box))
         .order_by(unit.id)
     ).all()
+    if not rows:
+        return
+    ids = np.array([row[0] for row in rows])
+    shapes = shapely.from_wkb([bytes(row[1]) for row in rows])
+    people = np.array([row[2] for row in rows], dtype=float)
     old = {
-        name: np.array([np.nan if row[i] is None else row[i] for row in stored], dtype=float)
+        name: np.array([np.nan if row[3 + i] is None else row[3 + i] for row in rows], dtype=float)
         for i, name in enumerate(names)
     }
     shapes_m = _reprojected(shapes, to_metric)

@@ -27,12 +27,14 @@ from transitreq.models import (
     MilestoneState,
     ProjectStage,
     RequestStatus,
+    Stop,
     StopProject,
     StopRequest,
     utc_now,
 )
 from transitreq.services.context import settings_of
-from transitreq.services.projects.opening import open_stop
+from transitreq.services.places.index import refresh_stops
+from transitreq.services.projects.opening import PROJECT_FEED, open_stop, project_stop_id
 from transitreq.services.projects.plan import plan_milestones
 
 P = ProjectStage
@@ -382,3 +384,11 @@ def remove_demo_projects(session: Session) -> None:
     session.execute(
         delete(StopProject).where(StopProject.id.in_(doomed)).execution_options(**quietly)
     )
+    # A demo project a planner put in service after seeding opened its stop in our own feed.
+    opened = [project_stop_id(project_id) for project_id in doomed]
+    session.execute(
+        delete(Stop)
+        .where(Stop.feed == PROJECT_FEED, Stop.gtfs_stop_id.in_(opened))
+        .execution_options(**quietly)
+    )
+    refresh_stops(session, PROJECT_FEED)

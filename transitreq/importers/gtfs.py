@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from transitreq.db import unit_of_work
 from transitreq.errors import ImportFailed
+from transitreq.geo.coverage_refresh import current_stop_revision
 from transitreq.geo.metric import BoundingBox
 from transitreq.i18n import lazy_gettext
 from transitreq.importers.demo_city import DEMO_FEED
@@ -122,6 +123,9 @@ def _write(
 ) -> FeedSummary:
     """Replace the feed's stops, routes and route stops; what was written, for the summary."""
     _progress_step(progress, 0)
+    # The stops' revision first, as a stop project going into service takes it: the two then
+    # wait for each other instead of each holding what the other needs (PostgreSQL).
+    current_stop_revision(session, lock=True)
     _delete_feed(session, feed)
     stop_ids = _insert_stops(session, feed, parsed, service)
     _insert_stop_modes(session, parsed, stop_ids)

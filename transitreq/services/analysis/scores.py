@@ -88,11 +88,13 @@ def _mark_due_near_statement(backend: Backend) -> Update:
     )
 
 
-def mark_due_near(session: Session, point: Point) -> None:
+def mark_due_near(session: Session, point: Point, radius_m: float | None = None) -> None:
     """A request was filed or supported at ``point``: every request awaiting a decision within
     the demand radius (its own included) now counts one more resident asking. One statement,
-    built once: it runs on every filing and support."""
-    radius_m = settings_of(session).evaluation.demand_radius_m
+    built once: it runs on every filing and support. A stop opened at ``point`` changes the
+    scores within ``radius_m`` instead."""
+    if radius_m is None:
+        radius_m = settings_of(session).evaluation.demand_radius_m
     values = {**site_values(point, radius_m), "mark": _due_mark()}
     execute_built(session, _mark_due_near_statement(backend_of(session)), values)
 

@@ -11,6 +11,7 @@ any other gets its calls again on the routes the import renumbered.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -18,6 +19,7 @@ import numpy as np
 from geoalchemy2.shape import to_shape
 from pyproj import Geod
 from shapely.geometry import Point
+from shapely.ops import nearest_points
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,7 @@ from transitreq.backends import backend_of
 from transitreq.geo.metric import box_around
 from transitreq.importers.street_links import link_stop
 from transitreq.models import Route, RouteStop, Stop, StopMode, StopProject
+from transitreq.services.context import settings_of
 from transitreq.services.places.index import refresh_stops
 
 # Our own feed for the stops the projects opened (a GTFS import may not take this name).
@@ -39,9 +42,21 @@ def project_stop_id(project_id: int) -> str:
     return f"project-{project_id}"
 
 
-def launch_routes(session: Session, labels: Sequence[str], feed: str | None = None) -> list[Route]:
-    """The routes named at launch, by the name riders know (``stages.route_labels``): every
-    route of that short name, or of that long name when it has no short name."""
+def stop_influence_m(session: Session) -> float:
+    """How far from a new stop a request's score can change: its largest catchment, plus the
+    farthest a stop reaches at that radius (the stop's circle must meet the request's)."""
+    settings = settings_of(session).evaluation
+    largest_m = max(*settings.catchment_radii_m, settings.score_radius_m)
+    return largest_m + settings.modes.farthest_reach_m(largest_m)
+
+
+def launch_routes(
+    session: Session, labels: Sequence[str], site: Point, feed: str | None = None
+) -> list[Route]:
+    """The routes named at launch, by the name riders know (``stages.route_labels``): for each
+    name, the route of that short name (or long name, lacking a short one) that passes nearest
+    ``site``. Two feeds, or two modes, may each have a line "1"; only the one serving the site
+    calls at its stop."""
     if not labels:
         return []
     named = or_(
@@ -51,14 +66,35 @@ def launch_routes(session: Session, labels: Sequence[str], feed: str | None = No
     statement = select(Route).where(named).order_by(Route.id)
     if feed is not None:
         statement = statement.where(Route.feed == feed)
-    return list(session.scalars(statement))
+    nearest: dict[str, tuple[float, Route]] = {}
+    for route in session.scalars(statement):
+        label = route.short_name or route.long_name
+        metres = _metres_from_route(session, route, site)
+        if label not in nearest or metres < nearest[label][0]:
+            nearest[label] = (metres, route)
+    return sorted((route for _, route in nearest.values()), key=lambda route: route.id)
+
+
+def _metres_from_route(session: Session, route: Route, site: Point) -> float:
+    """Metres from ``site`` to the route's drawn path, else to the nearest stop it calls at
+    (infinity for a route with neither)."""
+    if route.path is not None:
+        _, on_path = nearest_points(site, to_shape(route.path))
+        return _metres(site, on_path.x, on_path.y)
+    calls = session.execute(
+        select(func.ST_X(Stop.location), func.ST_Y(Stop.location))
+        .join(RouteStop, RouteStop.stop_id == Stop.id)
+        .where(RouteStop.route_id == route.id)
+    ).all()
+    return min((_metres(site, float(lon), float(lat)) for lon, lat in calls), default=math.inf)
 
 
 def open_stop(session: Session, project: StopProject, feed: str = PROJECT_FEED) -> Stop:
     """The project's stop, written in the caller's transaction: its modes and departures from
     its launch routes, each route calling at it; linked to the streets and searchable by name.
     The caller refreshes the stored coverage (the stops' revision has moved)."""
-    routes = launch_routes(session, project.launch_routes or [])
+    site = to_shape(project.location)
+    routes = launch_routes(session, project.launch_routes or [], site)
     stop = Stop(
         feed=feed,
         gtfs_stop_id=project_stop_id(project.id),
@@ -70,7 +106,6 @@ def open_stop(session: Session, project: StopProject, feed: str = PROJECT_FEED) 
     )
     session.add(stop)
     session.flush()
-    site = to_shape(project.location)
     for route in routes:
         call_at(session, route.id, stop.id, site)
     link_stop(session, stop.id)
@@ -197,10 +232,10 @@ def call_again(session: Session, feed: str) -> int:
         if project is None:
             continue
         site = to_shape(stop.location)
-        routes = launch_routes(session, project.launch_routes or [], feed)
-        for route in routes:
-            added += call_at(session, route.id, stop.id, site)
-        every_route = launch_routes(session, project.launch_routes or [])
+        every_route = launch_routes(session, project.launch_routes or [], site)
+        for route in every_route:
+            if route.feed == feed:
+                added += call_at(session, route.id, stop.id, site)
         stop.trips_per_weekday = sum(route.trips_per_weekday for route in every_route)
     session.flush()
     return added

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,7 @@ from transitreq.models import (
     utc_now,
 )
 from transitreq.services.analysis.coverage import take_in_new_stop, up_to_date_datasets
+from transitreq.services.analysis.scores import mark_due_near
 from transitreq.services.context import settings_of
 from transitreq.services.projects.changes import (
     actor_of,
@@ -53,7 +55,7 @@ from transitreq.services.projects.changes import (
     require_planner,
     today,
 )
-from transitreq.services.projects.opening import open_stop
+from transitreq.services.projects.opening import open_stop, stop_influence_m
 from transitreq.services.projects.rules import check_move, check_step
 from transitreq.services.requests.rules import move
 from transitreq.services.versioned import note_text
@@ -393,6 +395,9 @@ def enter_service(
         "routes": list(project.launch_routes or []),
         "service_start": project.service_start_date.isoformat(),
     }
+    # The stop changes the scores of the requests around it (who is newly served, spacing).
+    # Their rows are locked first, in id order, as residents' filings lock them.
+    mark_due_near(session, to_shape(project.location), stop_influence_m(session))
     entered = _move_stage(session, project, user, P.IN_SERVICE, note, launch)
     project.closed_at = utc_now()
     _move_linked_requests(
