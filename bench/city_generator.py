@@ -7,6 +7,7 @@ through each backend's fastest bulk path (COPY on PostgreSQL, one executemany on
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,20 @@ class CityScale:
     stops: int = 10_000
     routes: int = 500
     seed: int = 20261125
+
+
+def add_scale_arguments(parser: argparse.ArgumentParser, default: CityScale = CityScale()) -> None:
+    """``--points``, ``--stops``, ``--routes`` and ``--seed``: the generated city's size, the
+    same options in every benchmark that generates one."""
+    parser.add_argument("--points", type=int, default=default.points)
+    parser.add_argument("--stops", type=int, default=default.stops)
+    parser.add_argument("--routes", type=int, default=default.routes)
+    parser.add_argument("--seed", type=int, default=default.seed)
+
+
+def scale_of(args: argparse.Namespace) -> CityScale:
+    """The city those options ask for."""
+    return CityScale(args.points, args.stops, args.routes, args.seed)
 
 
 def _to_wgs84():

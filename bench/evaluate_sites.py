@@ -246,12 +246,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="postgis,spatialite")
     parser.add_argument("--sites", type=int, default=200)
-    parser.add_argument("--points", type=int, default=1_000_000)
-    parser.add_argument("--stops", type=int, default=10_000)
-    parser.add_argument("--routes", type=int, default=500)
-    parser.add_argument("--seed", type=int, default=20261125)
+    city_generator.add_scale_arguments(parser)
     args = parser.parse_args()
-    scale = city_generator.CityScale(args.points, args.stops, args.routes, args.seed)
+    scale = city_generator.scale_of(args)
     city = f"generated city ({scale.points:,} points)"
     workloads = {
         "Helsinki (HSY grid, HSL feed)": ("hsy-grid", grid_extent()),

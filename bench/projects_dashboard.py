@@ -867,10 +867,7 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--projects", type=int, default=1_000)
-    parser.add_argument("--points", type=int, default=20_000)
-    parser.add_argument("--stops", type=int, default=2_000)
-    parser.add_argument("--routes", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=20261125)
+    city_generator.add_scale_arguments(parser, city_generator.CityScale(20_000, 2_000, 100))
     parser.add_argument(
         "--quick", action="store_true", help="a smaller city: 2,000 requests, 200 projects"
     )
@@ -883,7 +880,7 @@ def main() -> None:
             500,
             25,
         )
-    scale = city_generator.CityScale(args.points, args.stops, args.routes, args.seed)
+    scale = city_generator.scale_of(args)
     started = time.perf_counter()
     timings = []
     for backend in args.backends.split(","):

@@ -101,12 +101,9 @@ def main() -> None:
     parser.add_argument("--backends", default="postgis")
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--points", type=int, default=1_000_000)
-    parser.add_argument("--stops", type=int, default=10_000)
-    parser.add_argument("--routes", type=int, default=500)
-    parser.add_argument("--seed", type=int, default=20261125)
+    city_generator.add_scale_arguments(parser)
     args = parser.parse_args()
-    scale = city_generator.CityScale(args.points, args.stops, args.routes, args.seed)
+    scale = city_generator.scale_of(args)
     cities = {
         f"generated city ({args.points:,} points)": city_generator.city_bounds(),
         "São Paulo (hexgrid)": SAO_PAULO,
