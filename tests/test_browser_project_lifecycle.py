@@ -102,7 +102,14 @@ def test_a_stop_goes_from_approval_to_service_through_the_pages(page, browser, l
     expect(page.locator(".flash-success")).to_contain_text("The survey is recorded.")
     thumbnail = page.locator("#surveys img.thumbnail")
     expect(thumbnail).to_have_count(1)
-    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 1
+    # The photo itself loads and is the pixel sent (a broken image is complete with width 0, and
+    # fails this wait); read once it has arrived, not the instant its tag appears.
+    page.wait_for_function(
+        """() => {
+            const img = document.querySelector('#surveys img.thumbnail');
+            return img !== null && img.complete && img.naturalWidth === 1;
+        }"""
+    )
 
     # Coordination: construction must wait for every department.
     page.click("#coordination-submit")
