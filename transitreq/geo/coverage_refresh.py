@@ -112,11 +112,10 @@ def _read_stops(session: Session, to_metric: Transformer) -> _Stops:
 def _read_units(session: Session, dataset: PopulationDataset):
     """(ids, WGS 84 geometries, population) of the dataset's units."""
     unit = PopulationUnit
-    where = [unit.dataset_id == dataset.id]
     if dataset.geometry_kind == POINTS:
         rows = session.execute(
             select(unit.id, func.ST_X(unit.geom), func.ST_Y(unit.geom), unit.population)
-            .where(*where)
+            .where(unit.dataset_id == dataset.id)
             .order_by(unit.id)
         ).all()
         if not rows:
@@ -125,7 +124,7 @@ def _read_units(session: Session, dataset: PopulationDataset):
         return ids, shapely.points(lon.astype(float), lat.astype(float)), people.astype(float)
     rows = session.execute(
         select(unit.id, func.ST_AsBinary(unit.geom), unit.population)
-        .where(*where)
+        .where(unit.dataset_id == dataset.id)
         .order_by(unit.id)
     ).all()
     if not rows:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from transitreq.backends import backend_of
 from transitreq.geo.metric import box_around
+from transitreq.geo.places import distance_m
 from transitreq.importers.street_links import link_stop
 from transitreq.models import Route, RouteStop, Stop, StopMode, StopProject
 from transitreq.services.context import settings_of
@@ -80,13 +81,15 @@ def _metres_from_route(session: Session, route: Route, site: Point) -> float:
     (infinity for a route with neither)."""
     if route.path is not None:
         _, on_path = nearest_points(site, to_shape(route.path))
-        return _metres(site, on_path.x, on_path.y)
+        return distance_m(site, on_path)
     calls = session.execute(
         select(func.ST_X(Stop.location), func.ST_Y(Stop.location))
         .join(RouteStop, RouteStop.stop_id == Stop.id)
         .where(RouteStop.route_id == route.id)
     ).all()
-    return min((_metres(site, float(lon), float(lat)) for lon, lat in calls), default=math.inf)
+    return min(
+        (distance_m(site, Point(float(lon), float(lat))) for lon, lat in calls), default=math.inf
+    )
 
 
 def open_stop(session: Session, project: StopProject, feed: str = PROJECT_FEED) -> Stop:
@@ -213,7 +216,7 @@ def give_way_to_feed(session: Session, feed: str) -> int:
                 backend.in_box(Stop.location, box_around(site.x, site.y, SAME_STOP_M * 2)),
             )
         ).all()
-        if any(_metres(site, float(lon), float(lat)) <= SAME_STOP_M for lon, lat in near):
+        if any(distance_m(site, Point(float(lon), float(lat))) <= SAME_STOP_M for lon, lat in near):
             gone.append(stop.id)
     if gone:
         session.execute(delete(Stop).where(Stop.id.in_(gone)))
@@ -239,7 +242,3 @@ def call_again(session: Session, feed: str) -> int:
         stop.trips_per_weekday = sum(route.trips_per_weekday for route in every_route)
     session.flush()
     return added
-
-
-def _metres(site: Point, lon: float, lat: float) -> float:
-    return float(_EARTH.inv(site.x, site.y, lon, lat)[2])
